@@ -1,0 +1,64 @@
+//! The helper-thread strategy: no signal handler at all. The termination signals
+//! are blocked in every thread and one helper thread takes them with `sigwait`,
+//! then cleans up in ordinary code, where `mq_unlink`, `sem_unlink`, `shm_unlink`
+//! and printing are all allowed.
+//!
+//! A forked child has none of its parent's threads, so a process using this
+//! strategy must not fork (`process::fork` refuses).
+
+use super::registry::{self, termination_set, ObjectKind};
+use super::unlink_object;
+use crate::error::{Error, Result};
+use crate::name::Name;
+
+/// Blocks the termination signals in the calling thread (and so in every thread it
+/// starts later) and starts the thread that waits for them.
+pub(crate) fn install() -> Result<()> {
+    let set = termination_set();
+    set.thread_block()
+        .map_err(|errno| Error::os("pthread_sigmask", None, errno))?;
+    std::thread::Builder::new()
+        .name("ipc-cleanup".into())
+        .spawn(move || {
+            // sigwait only fails for an invalid set; ours is valid.
+            if let Ok(signal) = set.wait() {
+                clean_up_and_exit(signal as i32);
+            }
+        })
+        .map_err(|e| {
+            Error::os(
+                "pthread_create",
+                None,
+                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EAGAIN)),
+            )
+        })?;
+    Ok(())
+}
+
+fn clean_up_and_exit(signal: i32) -> ! {
+    registry::critical(|registry| {
+        let me = std::process::id() as libc::pid_t;
+        for object in registry.objects.iter().filter(|o| o.used && o.owner == me) {
+            // The name was valid when it was registered.
+            if let Ok(name) = Name::from_bytes(object.name_bytes()) {
+                report(unlink_object(object.kind, &name), object.kind);
+            }
+        }
+        if let Some(farewell) = registry.farewell {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(farewell.as_bytes());
+            let _ = out.flush();
+        }
+        std::process::exit(128 + signal)
+    })
+}
+
+fn report(result: Result<()>, kind: ObjectKind) {
+    if let Err(e) = result {
+        // Gone already is what we wanted; anything else is worth a line.
+        if e.errno() != nix::errno::Errno::ENOENT {
+            eprintln!("cleanup: {e} ({kind:?})");
+        }
+    }
+}

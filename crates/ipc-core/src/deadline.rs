@@ -1,0 +1,40 @@
+//! Absolute deadlines for the timed calls (`sem_timedwait`, `mq_timedsend`, `mq_timedreceive`).
+
+use std::time::Duration;
+
+use nix::sys::time::TimeSpec;
+use nix::time::{clock_gettime, ClockId};
+
+use crate::error::{Error, Result};
+
+/// A point in time on `CLOCK_REALTIME`, the clock POSIX's timed IPC calls measure.
+///
+/// The calls take an absolute time, not a timeout, so that a call retried after
+/// an interruption still ends when it was meant to. [`Deadline::after`] turns a
+/// timeout into one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(libc::timespec);
+
+impl Deadline {
+    /// The deadline `timeout` from now (`clock_gettime(CLOCK_REALTIME) + timeout`).
+    ///
+    /// # Errors
+    /// `clock_gettime` failing, which on Linux it does not for this clock.
+    pub fn after(timeout: Duration) -> Result<Deadline> {
+        let now = clock_gettime(ClockId::CLOCK_REALTIME)
+            .map_err(|errno| Error::os("clock_gettime", None, errno))?;
+        let end = Duration::new(now.tv_sec() as u64, now.tv_nsec() as u32) + timeout;
+        Ok(Deadline::at(end))
+    }
+
+    /// The deadline at `since_epoch` on `CLOCK_REALTIME`.
+    pub fn at(since_epoch: Duration) -> Deadline {
+        let spec = TimeSpec::from_duration(since_epoch);
+        Deadline(*spec.as_ref())
+    }
+
+    /// The deadline as the C `struct timespec` the calls take.
+    pub fn as_timespec(&self) -> &libc::timespec {
+        &self.0
+    }
+}

@@ -1,0 +1,194 @@
+//! The one error type of `ipc-core`: which call failed, on which object, and the errno.
+
+use std::ffi::CStr;
+use std::fmt;
+
+use nix::errno::Errno;
+
+use crate::name::{Name, NameError};
+
+/// Shorthand for `Result<T, ipc_core::Error>`.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A failed IPC operation.
+///
+/// It keeps the C call that failed (`"mq_open"`, `"ftruncate"`, ...), the object's
+/// name where there is one, and the errno. Problems `ipc-core` finds before making
+/// any call (a bad name, an offset outside a mapping, an object the cleanup
+/// registry cannot take) carry a [`Refusal`] and the errno the call would have met.
+///
+/// Two renderings:
+/// - `Display`: `mq_open /ep_mq_lifecycle: File exists`, for tools and logs;
+/// - [`Error::perror_line`]: `PREFIX: File exists`, byte for byte what C's
+///   `perror(PREFIX)` prints, for demos that mirror a C program.
+#[derive(Debug)]
+pub struct Error {
+    call: &'static str,
+    object: Option<Name>,
+    errno: Errno,
+    refusal: Option<Refusal>,
+}
+
+/// Why `ipc-core` refused an operation before making any system call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The name is not a valid IPC object name.
+    Name(NameError),
+    /// `offset + len` lies outside a mapping of `mapped` bytes.
+    OutOfBounds {
+        /// Start of the access.
+        offset: usize,
+        /// Length of the access.
+        len: usize,
+        /// Length of the mapping.
+        mapped: usize,
+    },
+    /// A length of zero was asked for where the call needs at least one byte.
+    ZeroLength,
+    /// The cleanup registry has no room left, or cannot handle this object or call
+    /// with the strategy in force; the text says which.
+    Cleanup(&'static str),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Name(e) => write!(f, "invalid name: {e}"),
+            Refusal::OutOfBounds {
+                offset,
+                len,
+                mapped,
+            } => write!(
+                f,
+                "{len} bytes at offset {offset} lie outside the {mapped}-byte mapping"
+            ),
+            Refusal::ZeroLength => f.write_str("a length of 0 is not allowed here"),
+            Refusal::Cleanup(why) => f.write_str(why),
+        }
+    }
+}
+
+impl Error {
+    /// An error returned by the system call `call`, read from `errno`.
+    pub fn os(call: &'static str, object: Option<&Name>, errno: Errno) -> Error {
+        Error {
+            call,
+            object: object.cloned(),
+            errno,
+            refusal: None,
+        }
+    }
+
+    /// An operation refused by `ipc-core` before `call` was made.
+    pub fn refused(
+        call: &'static str,
+        object: Option<&Name>,
+        errno: Errno,
+        refusal: Refusal,
+    ) -> Error {
+        Error {
+            call,
+            object: object.cloned(),
+            errno,
+            refusal: Some(refusal),
+        }
+    }
+
+    /// A bad name given to `call`; the errno is the one the kernel would have set.
+    pub fn bad_name(call: &'static str, error: NameError) -> Error {
+        Error {
+            call,
+            object: None,
+            errno: error.errno(),
+            refusal: Some(Refusal::Name(error)),
+        }
+    }
+
+    /// The C function that failed (or that was not called because of a refusal).
+    pub fn call(&self) -> &'static str {
+        self.call
+    }
+
+    /// The object the call was about, if any.
+    pub fn object(&self) -> Option<&Name> {
+        self.object.as_ref()
+    }
+
+    /// The errno: from the kernel, or the one it would have given for a refusal.
+    pub fn errno(&self) -> Errno {
+        self.errno
+    }
+
+    /// What `ipc-core` refused before any call, if that is what happened.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        self.refusal.as_ref()
+    }
+
+    /// The errno's text exactly as the C library words it (`strerror`).
+    pub fn errno_text(&self) -> String {
+        strerror(self.errno)
+    }
+
+    /// The line C's `perror(prefix)` would print for this errno, without the newline:
+    /// `mq_open failed: File exists`.
+    pub fn perror_line(&self, prefix: &str) -> String {
+        format!("{prefix}: {}", self.errno_text())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.call)?;
+        if let Some(object) = &self.object {
+            write!(f, " {object}")?;
+        }
+        match &self.refusal {
+            Some(refusal) => write!(f, ": {refusal}"),
+            None => write!(f, ": {}", self.errno_text()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The C library's text for `errno`, as `strerror(3)` gives it.
+pub fn strerror(errno: Errno) -> String {
+    let mut buf = [0u8; 128];
+    // SAFETY: `buf` is writable for `buf.len()` bytes; the XSI `strerror_r` (which
+    // the libc crate binds on glibc) writes at most that many bytes, NUL included.
+    let rc = unsafe { libc::strerror_r(errno as i32, buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return format!("Unknown error {}", errno as i32);
+    }
+    CStr::from_bytes_until_nul(&buf)
+        .map(|text| text.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| format!("Unknown error {}", errno as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perror_line_matches_the_c_library() {
+        let name = Name::new("/q").unwrap();
+        let err = Error::os("mq_open", Some(&name), Errno::EEXIST);
+        assert_eq!(
+            err.perror_line("mq_open failed"),
+            "mq_open failed: File exists"
+        );
+        assert_eq!(err.to_string(), "mq_open /q: File exists");
+        assert_eq!(strerror(Errno::EAGAIN), "Resource temporarily unavailable");
+    }
+
+    #[test]
+    fn refusals_name_the_reason_and_keep_the_errno() {
+        let err = Error::bad_name("shm_open", NameError::InnerSlash);
+        assert_eq!(err.errno(), Errno::EINVAL);
+        assert_eq!(
+            err.to_string(),
+            "shm_open: invalid name: the name may hold no '/' after the first"
+        );
+        assert_eq!(err.perror_line("shm_open"), "shm_open: Invalid argument");
+    }
+}

@@ -1,0 +1,320 @@
+//! POSIX message queues: `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`,
+//! `mq_setattr`, `mq_close`, `mq_unlink`.
+//!
+//! A [`MessageQueue`] is a handle. Dropping it closes the handle (`mq_close`) and
+//! leaves the queue in the kernel, where it stays, with its messages, until
+//! [`MessageQueue::unlink`] removes its name: that is kernel persistence.
+//!
+//! # References
+//! mq_overview(7), mq_open(3), mq_send(3), mq_receive(3), mq_getattr(3), mq_unlink(3).
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::name::Name;
+use crate::open::{Access, Creation};
+
+/// The size of a new queue: `mq_maxmsg` and `mq_msgsize` of `struct mq_attr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacity {
+    /// Most messages the queue holds before `mq_send` blocks (or fails with `EAGAIN`).
+    pub max_messages: i64,
+    /// Largest message in bytes; a receive buffer must be at least this long.
+    pub message_size: i64,
+}
+
+/// How to open a queue: the `oflag`, `mode` and `attr` arguments of `mq_open`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MqOptions {
+    /// `O_CREAT` / `O_EXCL`.
+    pub creation: Creation,
+    /// `O_RDONLY`, `O_WRONLY` or `O_RDWR`.
+    pub access: Access,
+    /// `O_NONBLOCK`: send on a full queue and receive on an empty one fail with
+    /// `EAGAIN` instead of blocking.
+    pub nonblocking: bool,
+    /// Permission bits for a queue this call creates (masked by the umask).
+    pub mode: Mode,
+    /// Size for a queue this call creates; `None` takes the system defaults
+    /// (`/proc/sys/fs/mqueue/msg_default` and `msgsize_default`).
+    pub capacity: Option<Capacity>,
+}
+
+impl Default for MqOptions {
+    fn default() -> MqOptions {
+        MqOptions {
+            creation: Creation::OpenExisting,
+            access: Access::ReadWrite,
+            nonblocking: false,
+            mode: Mode::from_bits_truncate(0o600),
+            capacity: None,
+        }
+    }
+}
+
+/// A queue's attributes, as `mq_getattr` reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MqAttributes {
+    /// Whether this handle is non-blocking (`O_NONBLOCK` in `mq_flags`).
+    pub nonblocking: bool,
+    /// `mq_maxmsg`.
+    pub max_messages: i64,
+    /// `mq_msgsize`.
+    pub message_size: i64,
+    /// `mq_curmsgs`: messages waiting now.
+    pub current_messages: i64,
+}
+
+impl MqAttributes {
+    fn from_c(attr: &libc::mq_attr) -> MqAttributes {
+        MqAttributes {
+            nonblocking: attr.mq_flags & i64::from(libc::O_NONBLOCK) != 0,
+            max_messages: attr.mq_maxmsg,
+            message_size: attr.mq_msgsize,
+            current_messages: attr.mq_curmsgs,
+        }
+    }
+}
+
+/// What [`MessageQueue::receive`] got: the message's length and priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes written to the start of the buffer.
+    pub len: usize,
+    /// The message's priority (higher is received first).
+    pub priority: u32,
+}
+
+/// An open message queue descriptor; closed on drop.
+#[derive(Debug)]
+pub struct MessageQueue {
+    mqd: Mqd,
+    name: Name,
+}
+
+/// The owned descriptor: closing it is this type's job alone.
+#[derive(Debug)]
+struct Mqd(libc::mqd_t);
+
+impl Mqd {
+    fn close(self) -> libc::c_int {
+        let raw = self.0;
+        std::mem::forget(self);
+        // SAFETY: `raw` was open and owned by `self`, which is gone without
+        // running `Drop`, so it is closed exactly once.
+        unsafe { libc::mq_close(raw) }
+    }
+}
+
+impl Drop for Mqd {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is open and owned by this value, which is not used
+        // after drop.
+        unsafe { libc::mq_close(self.0) };
+    }
+}
+
+fn c_attr(capacity: Capacity) -> libc::mq_attr {
+    // SAFETY: `mq_attr` is a C struct of integers (plus padding), for which all
+    // zero bytes is a valid value.
+    let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
+    attr.mq_flags = 0;
+    attr.mq_maxmsg = capacity.max_messages;
+    attr.mq_msgsize = capacity.message_size;
+    attr.mq_curmsgs = 0;
+    attr
+}
+
+impl MessageQueue {
+    /// `mq_open(name, oflag, mode, attr)`: opens or creates the queue `name`.
+    ///
+    /// # Errors
+    /// `ENOENT` (missing, no `O_CREAT`), `EEXIST` (exists, `O_EXCL`), `EACCES`,
+    /// `EINVAL` (capacity above `msg_max`/`msgsize_max` for an unprivileged
+    /// caller), `EMFILE` (`RLIMIT_MSGQUEUE` or descriptors), `ENOSPC` (`queues_max`).
+    pub fn open(name: &Name, options: &MqOptions) -> Result<MessageQueue> {
+        let mut oflag = options.creation.oflag() | options.access.oflag();
+        if options.nonblocking {
+            oflag |= OFlag::O_NONBLOCK;
+        }
+        let attr = options.capacity.map(c_attr);
+        let attr_ptr = attr
+            .as_ref()
+            .map_or(std::ptr::null(), |attr| attr as *const libc::mq_attr);
+        // SAFETY: the name is a NUL-terminated string that outlives the call; glibc
+        // reads the mode and attribute pointer as the variadic arguments it expects
+        // (`mode_t` promoted to int, `struct mq_attr *`), and a null attribute
+        // pointer means "defaults". Without O_CREAT both are ignored.
+        let mqd = unsafe {
+            libc::mq_open(
+                name.as_c_str().as_ptr(),
+                oflag.bits(),
+                libc::c_uint::from(options.mode.bits()),
+                attr_ptr,
+            )
+        };
+        if mqd == -1 {
+            return Err(Error::os("mq_open", Some(name), Errno::last()));
+        }
+        Ok(MessageQueue {
+            mqd: Mqd(mqd),
+            name: name.clone(),
+        })
+    }
+
+    /// The queue's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// The descriptor number (on Linux, a file descriptor of the mqueue filesystem).
+    pub fn raw(&self) -> libc::mqd_t {
+        self.mqd.0
+    }
+
+    /// `mq_send(mqd, msg, len, priority)`: queues `msg`; blocks while the queue
+    /// is full unless the handle is non-blocking.
+    ///
+    /// # Errors
+    /// `EMSGSIZE` (longer than `mq_msgsize`), `EAGAIN` (full, non-blocking),
+    /// `EINVAL` (priority at or above `MQ_PRIO_MAX`), `EBADF` (not opened for writing).
+    pub fn send(&self, msg: &[u8], priority: u32) -> Result<()> {
+        // SAFETY: `msg` is readable for `msg.len()` bytes for the whole call.
+        let rc = unsafe { libc::mq_send(self.mqd.0, msg.as_ptr().cast(), msg.len(), priority) };
+        self.check(rc as isize, "mq_send").map(drop)
+    }
+
+    /// `mq_timedsend`: as [`send`](Self::send), but gives up with `ETIMEDOUT` at `deadline`.
+    ///
+    /// # Errors
+    /// As `send`, plus `ETIMEDOUT`, and `EINVAL` for a deadline with bad nanoseconds.
+    pub fn send_until(&self, msg: &[u8], priority: u32, deadline: &Deadline) -> Result<()> {
+        // SAFETY: `msg` and the timespec are valid for reads for the whole call.
+        let rc = unsafe {
+            libc::mq_timedsend(
+                self.mqd.0,
+                msg.as_ptr().cast(),
+                msg.len(),
+                priority,
+                deadline.as_timespec(),
+            )
+        };
+        self.check(rc as isize, "mq_timedsend").map(drop)
+    }
+
+    /// `mq_receive(mqd, buf, len, &prio)`: takes the oldest message of the highest
+    /// priority into the start of `buf`; blocks while the queue is empty unless the
+    /// handle is non-blocking.
+    ///
+    /// # Errors
+    /// `EMSGSIZE` (`buf` shorter than `mq_msgsize`: size it from
+    /// [`attributes`](Self::attributes)), `EAGAIN` (empty, non-blocking), `EBADF`.
+    pub fn receive(&self, buf: &mut [u8]) -> Result<Received> {
+        let mut priority = 0u32;
+        // SAFETY: `buf` is writable for `buf.len()` bytes and `priority` is a valid
+        // `unsigned int` for the whole call.
+        let n = unsafe {
+            libc::mq_receive(
+                self.mqd.0,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut priority,
+            )
+        };
+        let len = self.check(n, "mq_receive")?;
+        Ok(Received { len, priority })
+    }
+
+    /// `mq_timedreceive`: as [`receive`](Self::receive), but gives up with
+    /// `ETIMEDOUT` at `deadline`.
+    ///
+    /// # Errors
+    /// As `receive`, plus `ETIMEDOUT`, and `EINVAL` for a deadline with bad nanoseconds.
+    pub fn receive_until(&self, buf: &mut [u8], deadline: &Deadline) -> Result<Received> {
+        let mut priority = 0u32;
+        // SAFETY: as in `receive`; the timespec is valid for reads during the call.
+        let n = unsafe {
+            libc::mq_timedreceive(
+                self.mqd.0,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut priority,
+                deadline.as_timespec(),
+            )
+        };
+        let len = self.check(n, "mq_timedreceive")?;
+        Ok(Received { len, priority })
+    }
+
+    /// `mq_getattr`: the queue's size, its current depth and this handle's flags.
+    ///
+    /// # Errors
+    /// `EBADF` only, which a live handle does not meet.
+    pub fn attributes(&self) -> Result<MqAttributes> {
+        // SAFETY: an all-zero `mq_attr` is valid; `mq_getattr` fills it in.
+        let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
+        // SAFETY: `attr` is a valid, writable `struct mq_attr`.
+        let rc = unsafe { libc::mq_getattr(self.mqd.0, &mut attr) };
+        self.check(rc as isize, "mq_getattr")?;
+        Ok(MqAttributes::from_c(&attr))
+    }
+
+    /// `mq_setattr`: turns `O_NONBLOCK` on or off for this handle (the only
+    /// attribute `mq_setattr` can change); returns the attributes from before.
+    ///
+    /// # Errors
+    /// `EBADF` only.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<MqAttributes> {
+        // SAFETY: an all-zero `mq_attr` is valid.
+        let mut new: libc::mq_attr = unsafe { std::mem::zeroed() };
+        new.mq_flags = if nonblocking {
+            i64::from(libc::O_NONBLOCK)
+        } else {
+            0
+        };
+        // SAFETY: an all-zero `mq_attr` is valid.
+        let mut old: libc::mq_attr = unsafe { std::mem::zeroed() };
+        // SAFETY: both pointers are to valid `struct mq_attr` values; `old` is writable.
+        let rc = unsafe { libc::mq_setattr(self.mqd.0, &new, &mut old) };
+        self.check(rc as isize, "mq_setattr")?;
+        Ok(MqAttributes::from_c(&old))
+    }
+
+    /// `mq_close`: releases this handle and reports an error, where `drop` would
+    /// ignore it. The queue stays in the kernel.
+    ///
+    /// # Errors
+    /// `EBADF` only.
+    pub fn close(self) -> Result<()> {
+        let MessageQueue { mqd, name } = self;
+        if mqd.close() == -1 {
+            return Err(Error::os("mq_close", Some(&name), Errno::last()));
+        }
+        Ok(())
+    }
+
+    /// `mq_unlink(name)`: removes the queue's name. Handles still open keep
+    /// working; the queue is destroyed when the last one closes.
+    ///
+    /// # Errors
+    /// `ENOENT` (no such queue), `EACCES`.
+    pub fn unlink(name: &Name) -> Result<()> {
+        // SAFETY: the name is a NUL-terminated string valid for the call.
+        let rc = unsafe { libc::mq_unlink(name.as_c_str().as_ptr()) };
+        if rc == -1 {
+            return Err(Error::os("mq_unlink", Some(name), Errno::last()));
+        }
+        Ok(())
+    }
+
+    fn check(&self, rc: isize, call: &'static str) -> Result<usize> {
+        if rc == -1 {
+            Err(Error::os(call, Some(&self.name), Errno::last()))
+        } else {
+            Ok(rc as usize)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `fork` and `waitpid`, with the parent/child split made explicit.
+//!
+//! [`fork`] runs the child's part as a closure that ends in `_exit`: the child can
+//! never return into the parent's code, so it never runs the parent's cleanup, its
+//! destructors, or `atexit` work, and never flushes a copy of the parent's output a
+//! second time. Values the child needs are passed in by value: the child consumes
+//! its copy, and the parent gets its own back.
+//!
+//! # References
+//! fork(2), waitpid(2), prctl(2) (`PR_SET_PDEATHSIG`), signal-safety(7).
+
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{ForkResult, Pid};
+
+use crate::cleanup;
+use crate::error::{Error, Refusal, Result};
+
+/// A forked child not yet waited for.
+///
+/// Call [`Child::wait`]: a child never waited for stays a zombie until the parent
+/// exits. While it is registered, a termination signal in the parent stops it.
+#[derive(Debug)]
+#[must_use = "a child must be waited for"]
+pub struct Child {
+    pid: Pid,
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It called `_exit(code)` (or returned `code` from its closure).
+    Exited(i32),
+    /// A signal killed it.
+    Signaled(Signal),
+}
+
+impl ExitStatus {
+    /// Whether it exited with status 0.
+    pub fn success(self) -> bool {
+        self == ExitStatus::Exited(0)
+    }
+}
+
+/// Forks; the child runs `child(shared)` and exits with the code it returns (101
+/// if it panics); the parent gets the [`Child`] and its own copy of `shared`.
+///
+/// Before forking, stdout is flushed (so no line is printed twice) and the
+/// termination signals are blocked, so the child is recorded with the cleanup
+/// before any signal can look for it. The child asks the kernel for SIGTERM if the
+/// parent dies (`PR_SET_PDEATHSIG`), so it is not left blocked if the parent is
+/// killed with SIGKILL.
+///
+/// # Errors
+/// A refusal if this process is multi-threaded (the child of a threaded process may
+/// only make async-signal-safe calls, which a closure cannot promise), if it uses
+/// [`cleanup::Strategy::HelperThread`], or if the cleanup registry has no room for
+/// the child; `fork` failing (`EAGAIN`, `ENOMEM`).
+pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
+    if thread_count() != Some(1) {
+        return Err(refuse(
+            "the process has several threads: fork only from a single-threaded process",
+        ));
+    }
+    // SAFETY: the process has one thread (checked just above, and nothing here
+    // starts another), so the child may make any call.
+    unsafe { fork_unchecked(shared, child) }
+}
+
+/// [`fork`] without the single-thread check, for test harnesses and other
+/// multi-threaded callers.
+///
+/// # Safety
+/// If the process has other threads, `child` must only make async-signal-safe calls
+/// (see signal-safety(7)): in the child those threads are gone, and any lock one of
+/// them held (in `malloc`, in stdout) stays locked forever.
+pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
+    if cleanup::uses_helper_thread() {
+        return Err(refuse(
+            "this process cleans up on a helper thread, which a forked child would not have: \
+             install cleanup::Strategy::InHandler to fork",
+        ));
+    }
+    std::io::stdout().flush().map_err(|e| {
+        Error::os(
+            "fflush",
+            None,
+            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        )
+    })?;
+    let parent = nix::unistd::getpid();
+    let forked = cleanup::critical(|registry| {
+        if !registry.has_room_for_child() {
+            return Err(refuse("the cleanup registry has no room for another child"));
+        }
+        // SAFETY: the caller guarantees the child keeps to async-signal-safe calls if
+        // the process is threaded; the child below only runs `child` and exits.
+        let forked =
+            unsafe { nix::unistd::fork() }.map_err(|errno| Error::os("fork", None, errno))?;
+        if let ForkResult::Parent { child } = forked {
+            registry.add_child(parent.as_raw(), child.as_raw());
+        }
+        Ok(forked)
+    })?;
+    match forked {
+        ForkResult::Parent { child: pid } => Ok((Child { pid }, shared)),
+        ForkResult::Child => {
+            // Die with the parent: SIGTERM runs the inherited handler, which exits.
+            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+            if nix::unistd::getppid() != parent {
+                // The parent died before the request took effect.
+                exit_now(128 + Signal::SIGTERM as i32);
+            }
+            let code = catch_unwind(AssertUnwindSafe(|| child(shared))).unwrap_or(101);
+            let _ = std::io::stdout().flush();
+            exit_now(code)
+        }
+    }
+}
+
+/// `_exit(code)`: ends the process at once, without running `atexit` handlers,
+/// destructors, or flushing stdio buffers. How a forked child should end.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` is always safe to call; it does not return.
+    unsafe { libc::_exit(code) }
+}
+
+impl Child {
+    /// The child's process id.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// `waitpid(pid, &status, 0)`: waits for the child to end, reaps it and forgets
+    /// it in the cleanup registry. Retries on `EINTR`.
+    ///
+    /// # Errors
+    /// `ECHILD` if it is not our child (or was reaped elsewhere).
+    pub fn wait(self) -> Result<ExitStatus> {
+        let status = loop {
+            match waitpid(self.pid, None) {
+                Err(Errno::EINTR) => continue,
+                Err(errno) => break Err(Error::os("waitpid", None, errno)),
+                Ok(WaitStatus::Exited(_, code)) => break Ok(ExitStatus::Exited(code)),
+                Ok(WaitStatus::Signaled(_, signal, _)) => break Ok(ExitStatus::Signaled(signal)),
+                // Stopped or continued: without WUNTRACED/WCONTINUED these are not
+                // reported, but keep waiting if they are.
+                Ok(_) => continue,
+            }
+        };
+        let parent = nix::unistd::getpid().as_raw();
+        cleanup::critical(|registry| registry.remove_child(parent, self.pid.as_raw()));
+        status
+    }
+}
+
+fn refuse(why: &'static str) -> Error {
+    Error::refused("fork", None, Errno::EPERM, Refusal::Cleanup(why))
+}
+
+/// Threads in this process, from the `Threads:` line of `/proc/self/status`.
+fn thread_count() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}

@@ -1,0 +1,215 @@
+//! Named POSIX semaphores: `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`,
+//! `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`.
+//!
+//! nix has no named semaphores, so these wrap `libc` directly. glibc keeps a named
+//! semaphore in the file `/dev/shm/sem.NAME` and maps it into each process that
+//! opens it; [`Semaphore`] is that mapping. Dropping it closes it (`sem_close`);
+//! the semaphore and its value stay until [`Semaphore::unlink`].
+//!
+//! # References
+//! sem_overview(7), sem_open(3), sem_wait(3), sem_post(3), sem_getvalue(3),
+//! sem_close(3), sem_unlink(3).
+
+use std::ptr::NonNull;
+
+use nix::errno::Errno;
+use nix::sys::stat::Mode;
+
+use crate::deadline::Deadline;
+use crate::error::{Error, Result};
+use crate::name::Name;
+use crate::open::Creation;
+
+/// Largest value a semaphore can hold (`SEM_VALUE_MAX`).
+pub const SEM_VALUE_MAX: u32 = i32::MAX as u32;
+
+/// How to open a semaphore: the `oflag`, `mode` and `value` arguments of `sem_open`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SemOptions {
+    /// `O_CREAT` / `O_EXCL`.
+    pub creation: Creation,
+    /// Permission bits for a semaphore this call creates (masked by the umask).
+    pub mode: Mode,
+    /// Initial value for a semaphore this call creates.
+    pub value: u32,
+}
+
+impl Default for SemOptions {
+    fn default() -> SemOptions {
+        SemOptions {
+            creation: Creation::OpenExisting,
+            mode: Mode::from_bits_truncate(0o600),
+            value: 0,
+        }
+    }
+}
+
+/// An open named semaphore; closed on drop.
+#[derive(Debug)]
+pub struct Semaphore {
+    sem: SemPtr,
+    name: Name,
+}
+
+/// The owned `sem_t *`: closing it is this type's job alone.
+#[derive(Debug)]
+struct SemPtr(NonNull<libc::sem_t>);
+
+impl SemPtr {
+    fn close(self) -> libc::c_int {
+        let raw = self.0.as_ptr();
+        std::mem::forget(self);
+        // SAFETY: `raw` came from `sem_open` and is closed exactly once: `self`
+        // is gone without running `Drop`.
+        unsafe { libc::sem_close(raw) }
+    }
+}
+
+impl Drop for SemPtr {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `sem_open` and is not used after drop.
+        unsafe { libc::sem_close(self.0.as_ptr()) };
+    }
+}
+
+// SAFETY: a `sem_t *` from `sem_open` may be used from any thread; all operations
+// on it are atomic in the C library.
+unsafe impl Send for SemPtr {}
+// SAFETY: as for `Send`: `sem_wait`/`sem_post`/`sem_getvalue` are thread-safe.
+unsafe impl Sync for SemPtr {}
+
+impl Semaphore {
+    /// `sem_open(name, oflag, mode, value)`: opens or creates the semaphore `name`.
+    ///
+    /// # Errors
+    /// A refusal for a name longer than [`crate::SEM_NAME_MAX`] or a value above
+    /// [`SEM_VALUE_MAX`]; from the call: `ENOENT`, `EEXIST`, `EACCES`, `EMFILE`.
+    pub fn open(name: &Name, options: &SemOptions) -> Result<Semaphore> {
+        name.check_semaphore()
+            .map_err(|e| Error::bad_name("sem_open", e))?;
+        if options.value > SEM_VALUE_MAX {
+            return Err(Error::os("sem_open", Some(name), Errno::EINVAL));
+        }
+        // SAFETY: the name is NUL-terminated and outlives the call; `sem_open` is
+        // variadic and reads `mode_t` and `unsigned int`, passed here as `c_uint`.
+        let sem = unsafe {
+            libc::sem_open(
+                name.as_c_str().as_ptr(),
+                options.creation.oflag().bits(),
+                libc::c_uint::from(options.mode.bits()),
+                options.value as libc::c_uint,
+            )
+        };
+        if sem == libc::SEM_FAILED {
+            return Err(Error::os("sem_open", Some(name), Errno::last()));
+        }
+        let sem = NonNull::new(sem).expect("sem_open returned null without SEM_FAILED");
+        Ok(Semaphore {
+            sem: SemPtr(sem),
+            name: name.clone(),
+        })
+    }
+
+    /// The semaphore's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// `sem_wait`: waits until the value is above zero, then decrements it.
+    ///
+    /// An `EINTR` (a signal handler ran and returned) is retried: the cleanup of
+    /// [`crate::cleanup`] never relies on a wait returning.
+    ///
+    /// # Errors
+    /// `EINVAL` only, which a live handle does not meet.
+    pub fn wait(&self) -> Result<()> {
+        loop {
+            // SAFETY: the pointer is a live semaphore from `sem_open`.
+            let rc = unsafe { libc::sem_wait(self.sem.0.as_ptr()) };
+            match self.check(rc, "sem_wait") {
+                Err(e) if e.errno() == Errno::EINTR => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// `sem_trywait`: decrements the value if it is above zero, without waiting.
+    ///
+    /// # Errors
+    /// `EAGAIN` when the value is zero.
+    pub fn try_wait(&self) -> Result<()> {
+        // SAFETY: the pointer is a live semaphore from `sem_open`.
+        let rc = unsafe { libc::sem_trywait(self.sem.0.as_ptr()) };
+        self.check(rc, "sem_trywait")
+    }
+
+    /// `sem_timedwait`: as [`wait`](Self::wait), giving up at `deadline`.
+    ///
+    /// # Errors
+    /// `ETIMEDOUT` at the deadline; `EINVAL` for a deadline with bad nanoseconds;
+    /// `EINTR` when a signal handler ran.
+    pub fn wait_until(&self, deadline: &Deadline) -> Result<()> {
+        // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
+        let rc = unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
+        self.check(rc, "sem_timedwait")
+    }
+
+    /// `sem_post`: increments the value, waking one waiter.
+    ///
+    /// # Errors
+    /// `EOVERFLOW` when the value is already [`SEM_VALUE_MAX`].
+    pub fn post(&self) -> Result<()> {
+        // SAFETY: the pointer is a live semaphore from `sem_open`.
+        let rc = unsafe { libc::sem_post(self.sem.0.as_ptr()) };
+        self.check(rc, "sem_post")
+    }
+
+    /// `sem_getvalue`: the current value (a snapshot that may change at once).
+    ///
+    /// # Errors
+    /// `EINVAL` only, which a live handle does not meet.
+    pub fn value(&self) -> Result<u32> {
+        let mut value: libc::c_int = 0;
+        // SAFETY: the pointer is a live semaphore; `value` is a writable int.
+        let rc = unsafe { libc::sem_getvalue(self.sem.0.as_ptr(), &mut value) };
+        self.check(rc, "sem_getvalue")?;
+        Ok(value.max(0) as u32)
+    }
+
+    /// `sem_close`: releases this process's handle (glibc unmaps it) and reports an
+    /// error, where `drop` would ignore it. The semaphore stays in the kernel.
+    ///
+    /// # Errors
+    /// `EINVAL` only.
+    pub fn close(self) -> Result<()> {
+        let Semaphore { sem, name } = self;
+        if sem.close() == -1 {
+            return Err(Error::os("sem_close", Some(&name), Errno::last()));
+        }
+        Ok(())
+    }
+
+    /// `sem_unlink(name)`: removes the name; the semaphore is destroyed when the
+    /// last process closes it.
+    ///
+    /// # Errors
+    /// A refusal for a name too long for a semaphore; `ENOENT`, `EACCES`.
+    pub fn unlink(name: &Name) -> Result<()> {
+        name.check_semaphore()
+            .map_err(|e| Error::bad_name("sem_unlink", e))?;
+        // SAFETY: the name is NUL-terminated and valid for the call.
+        let rc = unsafe { libc::sem_unlink(name.as_c_str().as_ptr()) };
+        if rc == -1 {
+            return Err(Error::os("sem_unlink", Some(name), Errno::last()));
+        }
+        Ok(())
+    }
+
+    fn check(&self, rc: libc::c_int, call: &'static str) -> Result<()> {
+        if rc == -1 {
+            Err(Error::os(call, Some(&self.name), Errno::last()))
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! POSIX shared memory: `shm_open`, `ftruncate`, `mmap`, `close`, `munmap`, `shm_unlink`.
+//!
+//! A [`SharedMemory`] is the descriptor `shm_open` returns; a [`Mapping`] is the
+//! memory `mmap` gives for it. They are separate on purpose: once mapped, the
+//! descriptor can be closed (drop it, or [`SharedMemory::close`]) and the mapping
+//! stays valid until it is unmapped, because the kernel keeps the object alive for
+//! the mapping. The object itself stays until [`SharedMemory::unlink`] and the last
+//! unmap.
+//!
+//! # Why no `&[u8]` into the mapping
+//! Another process can write the mapped bytes at any moment. A Rust reference
+//! promises the compiler that the bytes behind it do not change (for `&`) or that
+//! no one else sees them (for `&mut`), and neither holds here, so [`Mapping`]
+//! never hands one out. Its accessors copy bytes in and out one relaxed atomic
+//! byte at a time: a concurrent write from another process is then a race the
+//! program can observe (torn data, which is the lesson of the unsynchronised labs),
+//! never undefined behaviour. Ordering between processes comes from the
+//! synchronisation the program uses (a semaphore's wait and post are full barriers).
+//!
+//! # References
+//! shm_overview(7), shm_open(3), ftruncate(2), mmap(2), munmap(2), shm_unlink(3).
+
+use std::num::NonZeroUsize;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use nix::errno::Errno;
+use nix::sys::mman::{MapFlags, ProtFlags};
+use nix::sys::stat::Mode;
+
+use crate::error::{Error, Refusal, Result};
+use crate::name::Name;
+use crate::open::{Access, Creation};
+
+/// How to open a shared memory object: the `oflag` and `mode` arguments of `shm_open`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShmOptions {
+    /// `O_CREAT` / `O_EXCL`.
+    pub creation: Creation,
+    /// `O_RDONLY` or `O_RDWR` (`shm_open` has no write-only mode: `WriteOnly` is
+    /// passed through and the kernel refuses it with `EINVAL`... as glibc would).
+    pub access: Access,
+    /// Permission bits for an object this call creates (masked by the umask).
+    pub mode: Mode,
+}
+
+impl Default for ShmOptions {
+    fn default() -> ShmOptions {
+        ShmOptions {
+            creation: Creation::OpenExisting,
+            access: Access::ReadWrite,
+            mode: Mode::from_bits_truncate(0o600),
+        }
+    }
+}
+
+/// An open shared memory object (its descriptor); closed on drop.
+#[derive(Debug)]
+pub struct SharedMemory {
+    fd: OwnedFd,
+    name: Name,
+    writable: bool,
+}
+
+impl SharedMemory {
+    /// `shm_open(name, oflag, mode)`: opens or creates `/dev/shm/NAME`.
+    ///
+    /// A new object has length 0: give it one with [`set_len`](Self::set_len)
+    /// before mapping, or the first touch of the mapping raises `SIGBUS`.
+    ///
+    /// # Errors
+    /// `ENOENT`, `EEXIST`, `EACCES`, `EMFILE`, `ENAMETOOLONG`.
+    pub fn open(name: &Name, options: &ShmOptions) -> Result<SharedMemory> {
+        let oflag = options.creation.oflag() | options.access.oflag();
+        let fd = nix::sys::mman::shm_open(name.as_c_str(), oflag, options.mode)
+            .map_err(|errno| Error::os("shm_open", Some(name), errno))?;
+        Ok(SharedMemory {
+            fd,
+            name: name.clone(),
+            writable: options.access != Access::ReadOnly,
+        })
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// `ftruncate(fd, len)`: sets the object's length (new bytes read as zero).
+    ///
+    /// This does not reserve memory: on a full `/dev/shm` the later write faults.
+    ///
+    /// # Errors
+    /// `EINVAL` (opened read-only, or `len` too large), `EFBIG`.
+    pub fn set_len(&self, len: u64) -> Result<()> {
+        let len = libc::off_t::try_from(len)
+            .map_err(|_| Error::os("ftruncate", Some(&self.name), Errno::EFBIG))?;
+        nix::unistd::ftruncate(&self.fd, len)
+            .map_err(|errno| Error::os("ftruncate", Some(&self.name), errno))
+    }
+
+    /// `fstat(fd).st_size`: the object's current length.
+    ///
+    /// # Errors
+    /// `EBADF` only.
+    pub fn len(&self) -> Result<u64> {
+        let stat = nix::sys::stat::fstat(self.fd.as_fd())
+            .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
+        Ok(stat.st_size as u64)
+    }
+
+    /// `mmap(NULL, len, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0)`: maps the first
+    /// `len` bytes, writable if the object was opened `O_RDWR`.
+    ///
+    /// # Errors
+    /// A refusal for `len == 0`; from `mmap`: `EACCES`, `ENOMEM`.
+    pub fn map(&self, len: usize) -> Result<Mapping> {
+        let Some(length) = NonZeroUsize::new(len) else {
+            return Err(Error::refused(
+                "mmap",
+                Some(&self.name),
+                Errno::EINVAL,
+                Refusal::ZeroLength,
+            ));
+        };
+        let prot = if self.writable {
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE
+        } else {
+            ProtFlags::PROT_READ
+        };
+        // SAFETY: a new shared mapping placed by the kernel (no address given), so it
+        // cannot overlap memory Rust already owns; `Mapping` unmaps it exactly once.
+        let ptr =
+            unsafe { nix::sys::mman::mmap(None, length, prot, MapFlags::MAP_SHARED, &self.fd, 0) }
+                .map_err(|errno| Error::os("mmap", Some(&self.name), errno))?;
+        Ok(Mapping {
+            ptr: ptr.cast(),
+            len,
+            writable: self.writable,
+        })
+    }
+
+    /// The descriptor number, as C programs print it.
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// `close(fd)`: releases the descriptor and reports an error, where `drop` would
+    /// ignore it. Mappings made from it stay valid; the object stays in `/dev/shm`.
+    ///
+    /// # Errors
+    /// `EBADF` or `EIO`, which a live descriptor does not meet in practice.
+    pub fn close(self) -> Result<()> {
+        let SharedMemory { fd, name, .. } = self;
+        nix::unistd::close(fd.into_raw_fd()).map_err(|errno| Error::os("close", Some(&name), errno))
+    }
+
+    /// `shm_unlink(name)`: removes `/dev/shm/NAME`. Open descriptors and mappings
+    /// keep working; the memory is freed when the last of them goes.
+    ///
+    /// # Errors
+    /// `ENOENT`, `EACCES`.
+    pub fn unlink(name: &Name) -> Result<()> {
+        nix::sys::mman::shm_unlink(name.as_c_str())
+            .map_err(|errno| Error::os("shm_unlink", Some(name), errno))
+    }
+}
+
+impl AsFd for SharedMemory {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A `MAP_SHARED` mapping of a shared memory object; unmapped on drop.
+///
+/// Bytes are copied in and out, never borrowed: see the module documentation.
+#[derive(Debug)]
+pub struct Mapping {
+    ptr: NonNull<u8>,
+    len: usize,
+    writable: bool,
+}
+
+// SAFETY: the mapping is plain shared memory and every access goes through atomic
+// byte operations, so it may be moved to and used from any thread.
+unsafe impl Send for Mapping {}
+// SAFETY: as for `Send`: `&Mapping` only allows atomic reads and writes.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Length of the mapping in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the mapping is empty (never: `mmap` refuses length 0).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The byte at `offset` as an atomic.
+    fn byte(&self, offset: usize) -> &AtomicU8 {
+        debug_assert!(offset < self.len);
+        // SAFETY: `offset` is inside the mapping (checked by every caller), which
+        // stays mapped while `self` lives. `AtomicU8` has the size and alignment of
+        // `u8`, and atomics may be read and written concurrently by anyone, including
+        // another process, so the shared reference promises nothing false.
+        unsafe { AtomicU8::from_ptr(self.ptr.as_ptr().add(offset)) }
+    }
+
+    fn check_range(&self, call: &'static str, offset: usize, len: usize) -> Result<()> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len => Ok(()),
+            _ => Err(Error::refused(
+                call,
+                None,
+                Errno::EFAULT,
+                Refusal::OutOfBounds {
+                    offset,
+                    len,
+                    mapped: self.len,
+                },
+            )),
+        }
+    }
+
+    /// Copies `buf.len()` bytes starting at `offset` out of the mapping.
+    ///
+    /// # Errors
+    /// A refusal if the range does not lie inside the mapping.
+    pub fn read(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
+        self.check_range("read", offset, buf.len())?;
+        for (i, out) in buf.iter_mut().enumerate() {
+            *out = self.byte(offset + i).load(Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Copies `data` into the mapping at `offset`.
+    ///
+    /// # Errors
+    /// A refusal if the range does not lie inside the mapping, or `EACCES` if the
+    /// mapping is read-only (instead of the `SIGSEGV` a store would raise).
+    pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
+        self.check_range("write", offset, data.len())?;
+        if !self.writable {
+            return Err(Error::os("write", None, Errno::EACCES));
+        }
+        for (i, byte) in data.iter().enumerate() {
+            self.byte(offset + i).store(*byte, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Writes `text` as a C string at the start, like `snprintf(ptr, len, "%s", text)`:
+    /// at most `len - 1` bytes of it, then a NUL.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn write_c_string(&self, text: &[u8]) -> Result<()> {
+        let kept = text.len().min(self.len - 1);
+        self.write(0, &text[..kept])?;
+        self.write(kept, &[0])
+    }
+
+    /// Reads the C string at the start: the bytes before the first NUL (or all of
+    /// the mapping if it holds none), as `printf("%s", ptr)` would print them.
+    pub fn read_c_string(&self) -> Vec<u8> {
+        (0..self.len)
+            .map(|i| self.byte(i).load(Ordering::Relaxed))
+            .take_while(|&b| b != 0)
+            .collect()
+    }
+
+    /// `munmap`: unmaps and reports an error, where `drop` would ignore it.
+    ///
+    /// # Errors
+    /// `EINVAL` only, which a live mapping does not meet.
+    pub fn unmap(self) -> Result<()> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the range is exactly the one `mmap` returned, and `this` is never
+        // dropped, so it is unmapped once; no reference into it survives (the
+        // accessors hand out none).
+        unsafe { nix::sys::mman::munmap(this.ptr.cast(), this.len) }
+            .map_err(|errno| Error::os("munmap", None, errno))
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: as in `unmap`: the range came from `mmap` and is unmapped once.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) };
+    }
+}

@@ -1,0 +1,136 @@
+//! `mq_lifecycle`: a message queue from creation to destruction.
+//!
+//! Creates `/ep_mq_lifecycle` exclusively (5 messages of up to 128 bytes, mode
+//! 0644), sends three messages with priorities 1, 9 and 5, receives them highest
+//! priority first, closes the handle (the queue stays in the kernel) and unlinks it
+//! (now it is gone). A queue left by a crashed run is unlinked and created again.
+//! Ctrl+C at any point unlinks the queue and prints `Cleaned up. Exiting.`.
+
+use demo_kit::{Cli, Failure, Perror, Steps, Usage};
+use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, Name};
+
+const MQ_NAME: &str = "/ep_mq_lifecycle";
+const MSG_SIZE: usize = 128;
+const MAX_MSGS: i64 = 5;
+
+/// The three messages, each sent with its terminating NUL (the C program sends
+/// "High priority alert" with length 21, one byte past its NUL: see the README).
+const MESSAGES: [(&[u8], u32); 3] = [
+    (b"Low priority task\0", 1),
+    (b"High priority alert\0", 9),
+    (b"Medium priority msg\0", 5),
+];
+
+const USAGE: Usage = Usage {
+    name: "mq_lifecycle",
+    about: "Create a POSIX message queue, send three messages with priorities 1, 9 and 5,\n\
+            receive them highest priority first, close the handle, then unlink the queue.",
+    flags: &[],
+};
+
+fn main() {
+    let cli = Cli::parse(&USAGE);
+    // No fork here, and the queue needs mq_unlink, which a signal handler may not
+    // call: the cleanup runs on a helper thread.
+    if let Err(e) = cleanup::install(Strategy::HelperThread, Some("\nCleaned up. Exiting.\n")) {
+        eprintln!("mq_lifecycle: {e}");
+        std::process::exit(1);
+    }
+    if let Err(failure) = run(&mut Steps::new(cli.step)) {
+        failure.exit();
+    }
+}
+
+fn run(steps: &mut Steps) -> Result<(), Failure> {
+    let name = Name::new(MQ_NAME).expect("the demo's name is valid");
+    let options = MqOptions {
+        creation: Creation::CreateExclusive,
+        access: Access::ReadWrite,
+        nonblocking: false,
+        mode: Mode::from_bits_truncate(0o644),
+        capacity: Some(Capacity {
+            max_messages: MAX_MSGS,
+            message_size: MSG_SIZE as i64,
+        }),
+    };
+
+    // Step 1: create.
+    steps.pause(
+        "mq_open(\"/ep_mq_lifecycle\", O_CREAT|O_EXCL|O_RDWR, 0644, {maxmsg 5, msgsize 128})",
+        "no queue yet: scripts/inspect, or ls /dev/mqueue with an mqueue filesystem mounted",
+    );
+    let create = || {
+        cleanup::own(ObjectKind::MessageQueue, &name, || {
+            MessageQueue::open(&name, &options)
+        })
+    };
+    let queue = match create() {
+        Err(e) if e.errno() == Errno::EEXIST => {
+            eprintln!("mq_lifecycle: {MQ_NAME} is left from an earlier run: unlinking it and creating it again");
+            // As in the C program: whatever this unlink says, the retry decides.
+            let _ = MessageQueue::unlink(&name);
+            create()
+        }
+        other => other,
+    }
+    .perror("mq_open failed")?;
+    println!("Queue created: {MQ_NAME}");
+
+    // Step 2: send three messages with different priorities.
+    steps.pause(
+        "mq_send x3 with priorities 1, 9, 5",
+        "the queue exists and is empty: cat /dev/mqueue/ep_mq_lifecycle shows QSIZE:0",
+    );
+    for (message, priority) in MESSAGES {
+        if let Err(failure) = queue.send(message, priority).perror("mq_send failed") {
+            // The C program does not check mq_send; the port reports and goes on as it does.
+            eprintln!("{}", failure.line());
+        }
+    }
+    println!("Sent 3 messages");
+
+    // Step 3: receive, highest priority first.
+    println!("\nReceiving (highest priority first):");
+    steps.pause(
+        "mq_receive x3",
+        "QSIZE in /dev/mqueue/ep_mq_lifecycle now counts the bytes of 3 messages",
+    );
+    let mut buf = [0u8; MSG_SIZE];
+    for _ in 0..3 {
+        match queue.receive(&mut buf).perror("mq_receive failed") {
+            Ok(got) => {
+                let text = c_string(&buf[..got.len]);
+                println!(" [prio={}] {}", got.priority, String::from_utf8_lossy(text));
+            }
+            Err(failure) => {
+                eprintln!("{}", failure.line());
+                break;
+            }
+        }
+    }
+
+    // Step 4: close; the queue stays.
+    steps.pause(
+        "mq_close",
+        "the queue is empty again (QSIZE:0) but still exists",
+    );
+    if let Err(failure) = queue.close().perror("mq_close failed") {
+        eprintln!("{}", failure.line());
+    }
+    println!("\nClosed handle. Queue still in kernel.");
+
+    // Step 5: unlink; now it is gone.
+    steps.pause(
+        "mq_unlink(\"/ep_mq_lifecycle\")",
+        "no process holds the queue, yet it is still listed: kernel persistence",
+    );
+    cleanup::unlink(ObjectKind::MessageQueue, &name).perror("mq_unlink failed")?;
+    println!("Queue unlinked. Object destroyed.");
+    Ok(())
+}
+
+/// The bytes before the first NUL, as `printf("%s")` prints a received buffer.
+fn c_string(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == 0).next().unwrap_or_default()
+}
