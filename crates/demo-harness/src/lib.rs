@@ -1,1 +1,443 @@
-//! placeholder
+//! Test support for the demos: run a demo binary as a class would (piped, or
+//! paused with `--step` and interrupted), and check what it left behind.
+//!
+//! - [`exclusive`] serialises the tests that use one demo's object names, across
+//!   threads (`cargo test`) and processes (`cargo nextest`), with `flock`.
+//! - [`Objects`] names a demo's objects, says which still exist, and removes them.
+//! - [`Stepped`] runs a demo with `--step` in its own process group, walks it to a
+//!   given step, signals it, and on drop kills whatever is left and unlinks the
+//!   demo's objects, so a failing test leaves nothing behind.
+
+#![deny(missing_docs)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use ipc_core::cleanup::ObjectKind;
+use ipc_core::{Errno, MessageQueue, MqOptions, Name};
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+
+/// How long any single wait in a test may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// An exclusive lock on one demo's object names, held until dropped.
+pub type NamesLock = nix::fcntl::Flock<File>;
+
+/// Takes the lock for the demo `demo`: tests of one demo run one at a time, whatever
+/// the test runner, because they share its fixed object names.
+pub fn exclusive(demo: &str) -> NamesLock {
+    let path = std::env::temp_dir().join(format!("posix-ipc-lab-{demo}.lock"));
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .unwrap_or_else(|(_, e)| panic!("flock {}: {e}", path.display()))
+}
+
+/// The named objects a demo creates.
+#[derive(Clone, Debug)]
+pub struct Objects(pub Vec<(ObjectKind, &'static str)>);
+
+impl Objects {
+    /// Those of them that exist now. Shared memory and semaphores are looked up in
+    /// `/dev/shm`; a queue is opened without `O_CREAT` (works with no mqueue
+    /// filesystem mounted).
+    pub fn existing(&self) -> Vec<&'static str> {
+        self.0
+            .iter()
+            .filter(|(kind, name)| exists(*kind, name))
+            .map(|(_, name)| *name)
+            .collect()
+    }
+
+    /// Removes every one of them that exists.
+    pub fn remove_all(&self) {
+        for (kind, name) in &self.0 {
+            let _ = ipc_core::cleanup::unlink_object(*kind, &Name::new(name).unwrap());
+        }
+    }
+
+    /// Panics, naming them, if any of them exists.
+    pub fn assert_none_left(&self) {
+        let left = self.existing();
+        assert!(left.is_empty(), "objects left behind: {left:?}");
+    }
+}
+
+/// Whether the object `name` of `kind` exists.
+pub fn exists(kind: ObjectKind, name: &str) -> bool {
+    let file = &name[1..];
+    match kind {
+        ObjectKind::SharedMemory => Path::new("/dev/shm").join(file).exists(),
+        ObjectKind::Semaphore => Path::new("/dev/shm").join(format!("sem.{file}")).exists(),
+        ObjectKind::MessageQueue => {
+            let name = Name::new(name).unwrap();
+            match MessageQueue::open(&name, &MqOptions::default()) {
+                Ok(_) => true,
+                Err(e) => {
+                    assert_eq!(e.errno(), Errno::ENOENT, "probing {name}: {e}");
+                    false
+                }
+            }
+        }
+    }
+}
+
+/// Runs `bin` with `args`, stdin empty, stdout and stderr piped, and waits for it.
+pub fn run_piped(bin: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+    let pgid = Pid::from_raw(child.id() as i32);
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut err = err;
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    let mut out = out;
+    let _ = out.read_to_end(&mut stdout);
+    let status = wait_bounded(&mut child, pgid);
+    stderr.extend(reader.join().unwrap());
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Waits for `child` for at most [`PATIENCE`]; kills its group and panics after that.
+fn wait_bounded(child: &mut Child, pgid: Pid) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = killpg(pgid, Signal::SIGKILL);
+            let _ = child.wait();
+            panic!("the demo did not finish within {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The exit code of a process that exited, or 128 + N for one killed by signal N
+/// (as a shell shows it).
+pub fn shell_status(status: ExitStatus) -> i32 {
+    status
+        .code()
+        .or_else(|| status.signal().map(|n| 128 + n))
+        .unwrap_or(-1)
+}
+
+/// Processes of the group `pgid` that are still running (zombies excluded).
+pub fn live_members(pgid: Pid) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // Fields after the command (which is in parentheses): state ppid pgrp ...
+            let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+                return false;
+            };
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.as_raw().to_string()
+        })
+        .collect()
+}
+
+/// A demo run with `--step` in a process group of its own.
+pub struct Stepped {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr: Receiver<String>,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+    objects: Objects,
+    at_step: usize,
+    status: Option<ExitStatus>,
+}
+
+impl Stepped {
+    /// Starts `bin --step` with `extra` arguments.
+    pub fn spawn(bin: &str, extra: &[&str], objects: Objects) -> Stepped {
+        let mut child = Command::new(bin)
+            .arg("--step")
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+        let (tx, rx) = channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = out.read_to_end(&mut buf);
+            buf
+        });
+        Stepped {
+            stdin: child.stdin.take(),
+            child,
+            stderr: rx,
+            stdout: Some(stdout),
+            objects,
+            at_step: 0,
+            status: None,
+        }
+    }
+
+    /// The demo's process id (and process group id).
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Lets the demo run until it waits at step `n`, pressing Enter at each earlier
+    /// step. Returns the stderr lines read on the way.
+    pub fn advance_to(&mut self, n: usize) -> Vec<String> {
+        assert!(n > self.at_step, "already at step {}", self.at_step);
+        let mut seen = Vec::new();
+        let start = Instant::now();
+        loop {
+            let left = PATIENCE.saturating_sub(start.elapsed());
+            let line = self
+                .stderr
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no step {n} on stderr; saw {seen:#?}"));
+            if line.contains("press Enter") {
+                if self.at_step == n {
+                    seen.push(line);
+                    return seen;
+                }
+                self.enter();
+            } else if let Some(step) = step_number(&line) {
+                self.at_step = step;
+            }
+            seen.push(line);
+        }
+    }
+
+    /// Presses Enter at every remaining step until the demo closes stderr, then
+    /// waits for it. Returns the number of steps it paused at in all.
+    pub fn finish(&mut self) -> (usize, ExitStatus) {
+        let start = Instant::now();
+        loop {
+            let left = PATIENCE.saturating_sub(start.elapsed());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains("press Enter") => self.enter(),
+                Ok(line) => {
+                    if let Some(step) = step_number(&line) {
+                        self.at_step = step;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the demo did not finish within {PATIENCE:?}")
+                }
+            }
+        }
+        (self.at_step, self.wait())
+    }
+
+    fn enter(&mut self) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends `signal` to the whole process group, as Ctrl+C in a terminal does.
+    pub fn signal_group(&self, signal: Signal) {
+        killpg(self.pid(), signal).unwrap();
+    }
+
+    /// Sends `signal` to the demo's first process only.
+    pub fn signal_parent(&self, signal: Signal) {
+        kill(self.pid(), signal).unwrap();
+    }
+
+    /// Waits (bounded) for the demo to end and returns its status.
+    ///
+    /// A demo that cleaned up after a signal *exits* with 128 + N (`code()`), where
+    /// one without cleanup would be *killed* by the signal (`signal()`).
+    pub fn wait(&mut self) -> ExitStatus {
+        let pgid = self.pid();
+        let status = wait_bounded(&mut self.child, pgid);
+        self.status = Some(status);
+        self.stdin = None;
+        status
+    }
+
+    /// Everything the demo wrote to stdout (call after [`wait`](Self::wait)).
+    pub fn stdout(&mut self) -> Vec<u8> {
+        self.stdout
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default()
+    }
+
+    /// Waits, bounded, until no process of the demo's group is left running; panics
+    /// naming the ones left.
+    pub fn assert_group_gone(&self) {
+        let start = Instant::now();
+        loop {
+            let live = live_members(self.pid());
+            if live.is_empty() {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "processes left running in the demo's group: {live:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The demo's objects, as given to [`spawn`](Self::spawn).
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+}
+
+impl Drop for Stepped {
+    fn drop(&mut self) {
+        // Whatever the test asserted, leave nothing behind: no process, no object.
+        if self.status.is_none() || !live_members(self.pid()).is_empty() {
+            let _ = killpg(self.pid(), Signal::SIGKILL);
+        }
+        if self.status.is_none() {
+            let _ = self.child.wait();
+        }
+        self.objects.remove_all();
+    }
+}
+
+/// The `N` of a `[step N]` line.
+fn step_number(line: &str) -> Option<usize> {
+    line.strip_prefix("[step ")?.split(']').next()?.parse().ok()
+}
+
+/// Runs `bin --step`, pressing Enter at each of its `steps` pauses, and asserts
+/// stdout is still `transcript` byte for byte and the exit status 0.
+pub fn assert_stepped_transcript(bin: &str, objects: Objects, steps: usize, transcript: &[u8]) {
+    let mut demo = Stepped::spawn(bin, &[], objects);
+    let (paused, status) = demo.finish();
+    assert_eq!(status.code(), Some(0), "exit status with --step");
+    assert_eq!(paused, steps, "number of --step pauses");
+    assert_eq!(
+        String::from_utf8_lossy(&demo.stdout()),
+        String::from_utf8_lossy(transcript),
+        "--step changed stdout"
+    );
+    demo.objects().assert_none_left();
+}
+
+/// Who receives a test's signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The whole process group, as Ctrl+C (SIGINT) or a terminal hang-up does.
+    Group,
+    /// Only the demo's first process, as `kill PID` does.
+    Parent,
+}
+
+/// Runs `bin --step`, waits at step `step`, sends `signal` to `target`, and checks
+/// the cleanup: the demo exits (not killed) with 128 + N, no process of its group
+/// is left, none of `objects` is left. Returns what it wrote to stdout.
+pub fn interrupt_at_step(
+    bin: &str,
+    objects: Objects,
+    step: usize,
+    signal: Signal,
+    target: Target,
+) -> Vec<u8> {
+    let mut demo = Stepped::spawn(bin, &[], objects);
+    demo.advance_to(step);
+    match target {
+        Target::Group => demo.signal_group(signal),
+        Target::Parent => demo.signal_parent(signal),
+    }
+    let status = demo.wait();
+    assert_eq!(
+        status.code(),
+        Some(128 + signal as i32),
+        "{signal} at step {step}: expected exit status {}, got {status:?}",
+        128 + signal as i32
+    );
+    demo.assert_group_gone();
+    demo.objects().assert_none_left();
+    demo.stdout()
+}
+
+/// SIGKILLs the whole group of `bin --step` at step `step` (no cleanup can run),
+/// waits until none of its processes is left running, and returns the objects it
+/// left behind.
+pub fn kill_at_step(bin: &str, objects: Objects, step: usize) -> Vec<&'static str> {
+    let mut demo = Stepped::spawn(bin, &[], objects.clone());
+    demo.advance_to(step);
+    demo.signal_group(Signal::SIGKILL);
+    assert_eq!(demo.wait().signal(), Some(Signal::SIGKILL as i32));
+    demo.assert_group_gone();
+    let left = objects.existing();
+    // Keep them for the caller, whose next run is to recover them.
+    demo.objects = Objects(Vec::new());
+    left
+}
+
+/// Runs `bin args` piped and asserts its stdout is `transcript` byte for byte and
+/// its exit status 0. Returns the run's output for further checks.
+pub fn assert_transcript(bin: &str, args: &[&str], transcript: &[u8]) -> Output {
+    let out = run_piped(bin, args);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(transcript),
+        "stdout differs from the transcript (stderr: {})",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "exit status");
+    out
+}
+
+/// Asserts `bin --help` prints usage naming `--step` and exits 0, and that an
+/// unknown argument is refused with status 2.
+pub fn assert_help(bin: &str) {
+    let out = run_piped(bin, &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--step"));
+    let bad = run_piped(bin, &["--bogus"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument '--bogus'"));
+}

@@ -82,7 +82,11 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
     println!("fd = {}, ready to use", shm.raw_fd());
     steps.pause(
         "close(fd)",
-        &format!("ls -l /proc/{}/fd: fd {} points at /dev/shm/ep_exclusive", std::process::id(), shm.raw_fd()),
+        &format!(
+            "ls -l /proc/{}/fd: fd {} points at /dev/shm/ep_exclusive",
+            std::process::id(),
+            shm.raw_fd()
+        ),
     );
     // Unchecked in the C program; a failure here is reported, and the run still
     // counts as done, as in C.

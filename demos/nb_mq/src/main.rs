@@ -69,7 +69,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     }
 
     // Send one message, then receive it.
-    steps.pause("mq_send(\"test message\", priority 1)", "the queue is still empty");
+    steps.pause(
+        "mq_send(\"test message\", priority 1)",
+        "the queue is still empty",
+    );
     if let Err(e) = queue.send(b"test message\0", 1) {
         // Unchecked in the C program; reported here.
         eprintln!("{}", e.perror_line("mq_send"));

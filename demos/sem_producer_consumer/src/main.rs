@@ -43,7 +43,11 @@ fn create(name: &Name, value: u32) -> Result<Semaphore, Failure> {
         mode: Mode::from_bits_truncate(0o644),
         value,
     };
-    let open = || cleanup::own(ObjectKind::Semaphore, name, || Semaphore::open(name, &options));
+    let open = || {
+        cleanup::own(ObjectKind::Semaphore, name, || {
+            Semaphore::open(name, &options)
+        })
+    };
     match open() {
         Err(e) if e.errno() == Errno::EEXIST => {
             eprintln!("sem_producer_consumer: {name} is left from an earlier run: unlinking it and creating it again");
@@ -87,7 +91,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
 
     steps.pause(
         "produce 4 items, 100 ms apart",
-        &format!("ps -o pid,stat,wchan,cmd --ppid {}: the consumer waits in sem_wait", std::process::id()),
+        &format!(
+            "ps -o pid,stat,wchan,cmd --ppid {}: the consumer waits in sem_wait",
+            std::process::id()
+        ),
     );
     for item in 1..=ROUNDS {
         empty.wait().perror("sem_wait")?;
@@ -96,7 +103,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    steps.pause("waitpid for the consumer", "the consumer has read every item and exits");
+    steps.pause(
+        "waitpid for the consumer",
+        "the consumer has read every item and exits",
+    );
     let status = consumer.wait().perror("waitpid")?;
 
     steps.pause(
@@ -106,7 +116,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     empty.close().perror("sem_close")?;
     full.close().perror("sem_close")?;
 
-    steps.pause("sem_unlink both", "ls -l /dev/shm/sem.*: still there, no process holds them");
+    steps.pause(
+        "sem_unlink both",
+        "ls -l /dev/shm/sem.*: still there, no process holds them",
+    );
     cleanup::unlink(ObjectKind::Semaphore, &empty_name).perror("sem_unlink")?;
     cleanup::unlink(ObjectKind::Semaphore, &full_name).perror("sem_unlink")?;
     println!("Done.");

@@ -59,7 +59,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     steps.pause("ftruncate(fd, 256)", "ls -l /dev/shm/ep_safe_shm: size 0");
     shm.set_len(SHM_SIZE as u64).perror("ftruncate")?;
 
-    steps.pause("mmap 256 bytes, MAP_SHARED", "ls -l /dev/shm/ep_safe_shm: size 256");
+    steps.pause(
+        "mmap 256 bytes, MAP_SHARED",
+        "ls -l /dev/shm/ep_safe_shm: size 256",
+    );
     let map = shm.map(SHM_SIZE).perror("mmap")?;
 
     steps.pause(
@@ -80,27 +83,32 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         "fork; the parent then writes under the lock while the child sleeps 1 s",
         "ls -l /dev/shm: ep_safe_shm and sem.ep_shm_lock",
     );
-    let (child, (map, lock)) = process::fork((map, lock), |(map, lock)| match child_part(&map, &lock) {
-        Ok(()) => {
-            let _ = map.unmap();
-            let _ = lock.close();
-            0
-        }
-        Err(failure) => {
-            eprintln!("{}", failure.line());
-            1
-        }
-    })
-    .perror("fork")?;
+    let (child, (map, lock)) =
+        process::fork((map, lock), |(map, lock)| match child_part(&map, &lock) {
+            Ok(()) => {
+                let _ = map.unmap();
+                let _ = lock.close();
+                0
+            }
+            Err(failure) => {
+                eprintln!("{}", failure.line());
+                1
+            }
+        })
+        .perror("fork")?;
 
     lock.wait().perror("sem_wait")?;
-    map.write_c_string(b"written by parent").perror("snprintf")?;
+    map.write_c_string(b"written by parent")
+        .perror("snprintf")?;
     println!("Parent wrote: '{}'", text(&map));
     lock.post().perror("sem_post")?;
 
     steps.pause(
         "wait for the child",
-        &format!("grep ep_safe_shm /proc/{}/maps: the child maps it too", child.pid()),
+        &format!(
+            "grep ep_safe_shm /proc/{}/maps: the child maps it too",
+            child.pid()
+        ),
     );
     let status = child.wait().perror("waitpid")?;
 
@@ -132,7 +140,11 @@ fn create_lock(name: &Name) -> Result<Semaphore, Failure> {
         mode: Mode::from_bits_truncate(0o644),
         value: 1,
     };
-    let open = || cleanup::own(ObjectKind::Semaphore, name, || Semaphore::open(name, &options));
+    let open = || {
+        cleanup::own(ObjectKind::Semaphore, name, || {
+            Semaphore::open(name, &options)
+        })
+    };
     match open() {
         Err(e) if e.errno() == Errno::EEXIST => {
             eprintln!("shm_with_sem: {name} is left from an earlier run: unlinking it and creating it again");
