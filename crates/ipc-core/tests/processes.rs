@@ -1,0 +1,266 @@
+//! Fork, wait, privileges and the cleanup registry across processes.
+//!
+//! The test harness is multi-threaded, so these tests fork with
+//! `fork_unchecked`, and all of them hold `FORK_LOCK`: while one forks, no other
+//! test of this binary is inside the C library, so the child inherits no lock
+//! held by another thread.
+
+mod common;
+
+use std::sync::Mutex;
+
+use common::Scratch;
+use ipc_core::cleanup::{self, ObjectKind};
+use ipc_core::process::{fork_unchecked, ExitStatus};
+use ipc_core::{
+    Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, SemOptions, Semaphore,
+    SharedMemory, ShmOptions,
+};
+use nix::unistd::{setgid, setuid, Gid, Uid};
+
+static FORK_LOCK: Mutex<()> = Mutex::new(());
+
+const NOBODY: u32 = 65534;
+
+/// Runs `body` in a forked child as uid/gid `NOBODY`; returns its exit status.
+fn as_nobody(body: impl FnOnce() -> i32) -> ExitStatus {
+    // SAFETY: FORK_LOCK keeps the other tests of this binary out of the C library
+    // while we fork; the child only drops privileges, makes one IPC call and exits.
+    let (child, ()) = unsafe {
+        fork_unchecked((), |()| {
+            if setgid(Gid::from_raw(NOBODY)).is_err() || setuid(Uid::from_raw(NOBODY)).is_err() {
+                return 100;
+            }
+            body()
+        })
+    }
+    .expect("fork");
+    child.wait().expect("waitpid")
+}
+
+/// The errno of a failed result as an exit code, 0 for success.
+fn code<T>(result: ipc_core::Result<T>) -> i32 {
+    match result {
+        Ok(_) => 0,
+        Err(e) => e.errno() as i32,
+    }
+}
+
+#[test]
+fn another_user_cannot_open_0600_objects() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let private = Mode::from_bits_truncate(0o600);
+
+    let m = Scratch::new(ObjectKind::SharedMemory, "perm");
+    let create = ShmOptions {
+        creation: Creation::CreateExclusive,
+        access: Access::ReadWrite,
+        mode: private,
+    };
+    let _shm = SharedMemory::open(&m.name, &create).unwrap();
+    let status = as_nobody(|| code(SharedMemory::open(&m.name, &ShmOptions::default())));
+    assert_eq!(status, ExitStatus::Exited(libc::EACCES));
+
+    let q = Scratch::new(ObjectKind::MessageQueue, "perm");
+    let create = MqOptions {
+        creation: Creation::CreateExclusive,
+        mode: private,
+        ..MqOptions::default()
+    };
+    let _queue = MessageQueue::open(&q.name, &create).unwrap();
+    let status = as_nobody(|| code(MessageQueue::open(&q.name, &MqOptions::default())));
+    assert_eq!(status, ExitStatus::Exited(libc::EACCES));
+
+    let s = Scratch::new(ObjectKind::Semaphore, "perm");
+    let create = SemOptions {
+        creation: Creation::CreateExclusive,
+        mode: private,
+        value: 0,
+    };
+    let _sem = Semaphore::open(&s.name, &create).unwrap();
+    let status = as_nobody(|| code(Semaphore::open(&s.name, &SemOptions::default())));
+    assert_eq!(status, ExitStatus::Exited(libc::EACCES));
+
+    // Nor unlink them.
+    let status = as_nobody(|| code(SharedMemory::unlink(&m.name)));
+    assert_eq!(status, ExitStatus::Exited(libc::EACCES));
+}
+
+#[test]
+fn max_messages_above_msg_max_is_einval_for_an_unprivileged_user() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let msg_max: i64 = std::fs::read_to_string("/proc/sys/fs/mqueue/msg_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let q = Scratch::new(ObjectKind::MessageQueue, "msgmax");
+    let options = MqOptions {
+        creation: Creation::CreateExclusive,
+        mode: Mode::from_bits_truncate(0o600),
+        capacity: Some(Capacity {
+            max_messages: msg_max + 1,
+            message_size: 64,
+        }),
+        ..MqOptions::default()
+    };
+    let status = as_nobody(|| code(MessageQueue::open(&q.name, &options)));
+    assert_eq!(status, ExitStatus::Exited(libc::EINVAL));
+    // Only CAP_SYS_RESOURCE may go past msg_max (up to the kernel's hard limit).
+    // Root in a container or sandbox may lack it: on this project's VM it does.
+    match MessageQueue::open(&q.name, &options) {
+        Ok(queue) => {
+            assert!(
+                has_cap_sys_resource(),
+                "passed msg_max without CAP_SYS_RESOURCE"
+            );
+            assert_eq!(queue.attributes().unwrap().max_messages, msg_max + 1);
+        }
+        Err(e) => {
+            assert!(
+                !has_cap_sys_resource(),
+                "refused with CAP_SYS_RESOURCE: {e}"
+            );
+            assert_eq!(e.errno(), Errno::EINVAL);
+        }
+    }
+}
+
+/// Whether this process has CAP_SYS_RESOURCE (bit 24 of CapEff).
+fn has_cap_sys_resource() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let hex = status
+        .lines()
+        .find_map(|line| line.strip_prefix("CapEff:"))
+        .unwrap()
+        .trim();
+    u64::from_str_radix(hex, 16).unwrap() & (1 << 24) != 0
+}
+
+#[test]
+fn fork_hands_values_to_the_child_and_back_to_the_parent() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let m = Scratch::new(ObjectKind::SharedMemory, "fork");
+    let shm = SharedMemory::open(
+        &m.name,
+        &ShmOptions {
+            creation: Creation::CreateExclusive,
+            ..ShmOptions::default()
+        },
+    )
+    .unwrap();
+    shm.set_len(32).unwrap();
+    let map = shm.map(32).unwrap();
+    // SAFETY: FORK_LOCK held; the child writes to shared memory and exits.
+    let (child, map) = unsafe {
+        fork_unchecked(map, |map| {
+            map.write_c_string(b"from the child").unwrap();
+            7
+        })
+    }
+    .unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(7));
+    assert_eq!(map.read_c_string(), b"from the child");
+
+    // SAFETY: as above; the child panics, which must not unwind into our code.
+    let (child, ()) = unsafe { fork_unchecked((), |()| panic!("child panics")) }.unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(101));
+}
+
+#[test]
+fn a_child_never_unlinks_what_its_parent_owns() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let m = Scratch::new(ObjectKind::SharedMemory, "owned");
+    let create = ShmOptions {
+        creation: Creation::CreateExclusive,
+        ..ShmOptions::default()
+    };
+    let shm = cleanup::own(ObjectKind::SharedMemory, &m.name, || {
+        SharedMemory::open(&m.name, &create)
+    })
+    .unwrap();
+    drop(shm);
+    // SAFETY: FORK_LOCK held; the child only walks the registry and exits.
+    let (child, ()) =
+        unsafe { fork_unchecked((), |()| cleanup::unlink_owned().len() as i32) }.unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+    assert!(
+        SharedMemory::open(&m.name, &ShmOptions::default()).is_ok(),
+        "still there"
+    );
+
+    // The owner does remove it, once: a second unlink finds nothing.
+    cleanup::unlink(ObjectKind::SharedMemory, &m.name).unwrap();
+    assert!(
+        !cleanup::release(ObjectKind::SharedMemory, &m.name),
+        "forgotten after unlink"
+    );
+    assert_eq!(
+        cleanup::unlink(ObjectKind::SharedMemory, &m.name)
+            .unwrap_err()
+            .errno(),
+        Errno::ENOENT
+    );
+}
+
+#[test]
+fn the_safe_fork_refuses_in_a_threaded_process() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    // Keep a second thread alive for the duration, whatever the test runner does.
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let helper = std::thread::spawn(move || rx.recv());
+    let err = ipc_core::process::fork((), |()| 0).unwrap_err();
+    assert_eq!(err.call(), "fork");
+    assert!(err.to_string().contains("several threads"), "{err}");
+    drop(tx);
+    let _ = helper.join();
+}
+
+#[test]
+fn each_strategy_refuses_what_it_cannot_clean_up() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let q = Scratch::new(ObjectKind::MessageQueue, "strategy");
+    let create = MqOptions {
+        creation: Creation::CreateExclusive,
+        ..MqOptions::default()
+    };
+    // In a child, so this test process keeps no handler or thread.
+    // SAFETY: FORK_LOCK held; the child installs a handler, makes one refused
+    // registration and exits.
+    let (child, ()) = unsafe {
+        fork_unchecked((), |()| {
+            cleanup::install(cleanup::Strategy::InHandler, None).unwrap();
+            let again = cleanup::install(cleanup::Strategy::InHandler, None);
+            assert_eq!(again.unwrap_err().errno(), Errno::EBUSY);
+            match cleanup::own(ObjectKind::MessageQueue, &q.name, || {
+                MessageQueue::open(&q.name, &create)
+            }) {
+                Err(e) if e.refusal().is_some() => 0,
+                _ => 1,
+            }
+        })
+    }
+    .unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+    assert_eq!(
+        MessageQueue::open(&q.name, &MqOptions::default())
+            .unwrap_err()
+            .errno(),
+        Errno::ENOENT,
+        "refused before mq_open ran"
+    );
+
+    // SAFETY: as above; the child starts the helper thread, then must not fork.
+    let (child, ()) = unsafe {
+        fork_unchecked((), |()| {
+            cleanup::install(cleanup::Strategy::HelperThread, None).unwrap();
+            // SAFETY: refused before any fork happens.
+            match unsafe { fork_unchecked((), |()| 0) } {
+                Err(e) if e.to_string().contains("helper thread") => 0,
+                _ => 1,
+            }
+        })
+    }
+    .unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+}
