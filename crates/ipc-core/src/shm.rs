@@ -38,8 +38,8 @@ use crate::open::{Access, Creation};
 pub struct ShmOptions {
     /// `O_CREAT` / `O_EXCL`.
     pub creation: Creation,
-    /// `O_RDONLY` or `O_RDWR` (`shm_open` has no write-only mode: `WriteOnly` is
-    /// passed through and the kernel refuses it with `EINVAL`... as glibc would).
+    /// `O_RDONLY` or `O_RDWR`. POSIX leaves `O_WRONLY` undefined for `shm_open`;
+    /// it is passed through as given.
     pub access: Access,
     /// Permission bits for an object this call creates (masked by the umask).
     pub mode: Mode,
@@ -104,7 +104,7 @@ impl SharedMemory {
     ///
     /// # Errors
     /// `EBADF` only.
-    pub fn len(&self) -> Result<u64> {
+    pub fn size(&self) -> Result<u64> {
         let stat = nix::sys::stat::fstat(self.fd.as_fd())
             .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
         Ok(stat.st_size as u64)

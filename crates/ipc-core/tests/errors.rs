@@ -254,7 +254,7 @@ fn a_mapping_outlives_its_descriptor() {
 
     // A second, independent mapping sees the same bytes.
     let again = SharedMemory::open(&m.name, &ShmOptions::default()).unwrap();
-    assert_eq!(again.len().unwrap(), 64);
+    assert_eq!(again.size().unwrap(), 64);
     let view = again.map(64).unwrap();
     assert_eq!(view.read_c_string(), b"still here");
 

@@ -254,8 +254,8 @@ fn each_strategy_refuses_what_it_cannot_clean_up() {
     let (child, ()) = unsafe {
         fork_unchecked((), |()| {
             cleanup::install(cleanup::Strategy::HelperThread, None).unwrap();
-            // SAFETY: refused before any fork happens.
-            match unsafe { fork_unchecked((), |()| 0) } {
+            // Refused before any fork happens (still inside the unsafe block above).
+            match fork_unchecked((), |()| 0) {
                 Err(e) if e.to_string().contains("helper thread") => 0,
                 _ => 1,
             }
