@@ -2,14 +2,20 @@
 //!
 //! - [`cli`]: `--help`, `--step` and a demo's own flags;
 //! - [`step`]: the `--step` pauses, on stderr so stdout stays the transcript;
-//! - [`failure`]: `perror`-style failures that unlink what the demo owns and exit 1.
+//! - [`failure`]: `perror`-style failures that unlink what the demo owns and exit 1;
+//! - [`stale`]: recreating an object a crashed run left behind;
+//! - [`start`]: the `main` every demo shares.
 
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod failure;
+pub mod stale;
+pub mod start;
 pub mod step;
 
 pub use cli::{Cli, Usage};
 pub use failure::{Failure, Perror};
+pub use stale::create_replacing_stale;
+pub use start::start;
 pub use step::Steps;

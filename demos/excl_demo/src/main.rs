@@ -5,7 +5,7 @@
 //! left in `/dev/shm` on purpose, so the second run has something to find;
 //! `excl_demo --unlink` removes it.
 
-use demo_kit::{Cli, Failure, Perror, Steps, Usage};
+use demo_kit::{Failure, Perror, Steps, Usage};
 use ipc_core::cleanup::{self, ObjectKind, Strategy};
 use ipc_core::{Access, Creation, Errno, Mode, Name, SharedMemory, ShmOptions};
 
@@ -20,23 +20,16 @@ const USAGE: Usage = Usage {
 };
 
 fn main() {
-    let cli = Cli::parse(&USAGE);
     // A handler that unlinks with async-signal-safe calls: it needs no thread and
     // no descriptor, so the object still gets fd 3, as in C.
-    if let Err(e) = cleanup::install(Strategy::InHandler, None) {
-        eprintln!("excl_demo: {e}");
-        std::process::exit(1);
-    }
-    let name = Name::new(SHM_NAME).expect("the demo's name is valid");
-    let mut steps = Steps::new(cli.step);
-    let result = if cli.has("--unlink") {
-        unlink(&name, &mut steps)
-    } else {
-        run(&name, &mut steps)
-    };
-    if let Err(failure) = result {
-        failure.exit();
-    }
+    demo_kit::start(&USAGE, Strategy::InHandler, None, |cli, steps| {
+        let name = Name::new(SHM_NAME).expect("the demo's name is valid");
+        if cli.has("--unlink") {
+            unlink(&name, steps)
+        } else {
+            run(&name, steps)
+        }
+    });
 }
 
 fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {

@@ -6,9 +6,9 @@
 //! (now it is gone). A queue left by a crashed run is unlinked and created again.
 //! Ctrl+C at any point unlinks the queue and prints `Cleaned up. Exiting.`.
 
-use demo_kit::{Cli, Failure, Perror, Steps, Usage};
+use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
 use ipc_core::cleanup::{self, ObjectKind, Strategy};
-use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, Name};
+use ipc_core::{Access, Capacity, Creation, MessageQueue, Mode, MqOptions, Name};
 
 const MQ_NAME: &str = "/ep_mq_lifecycle";
 const MSG_SIZE: usize = 128;
@@ -30,16 +30,12 @@ const USAGE: Usage = Usage {
 };
 
 fn main() {
-    let cli = Cli::parse(&USAGE);
     // No fork here, and the queue needs mq_unlink, which a signal handler may not
     // call: the cleanup runs on a helper thread.
-    if let Err(e) = cleanup::install(Strategy::HelperThread, Some("\nCleaned up. Exiting.\n")) {
-        eprintln!("mq_lifecycle: {e}");
-        std::process::exit(1);
-    }
-    if let Err(failure) = run(&mut Steps::new(cli.step)) {
-        failure.exit();
-    }
+    let farewell = Some("\nCleaned up. Exiting.\n");
+    demo_kit::start(&USAGE, Strategy::HelperThread, farewell, |_, steps| {
+        run(steps)
+    });
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
@@ -60,20 +56,9 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         "mq_open(\"/ep_mq_lifecycle\", O_CREAT|O_EXCL|O_RDWR, 0644, {maxmsg 5, msgsize 128})",
         "no queue yet: scripts/inspect, or ls /dev/mqueue with an mqueue filesystem mounted",
     );
-    let create = || {
-        cleanup::own(ObjectKind::MessageQueue, &name, || {
-            MessageQueue::open(&name, &options)
-        })
-    };
-    let queue = match create() {
-        Err(e) if e.errno() == Errno::EEXIST => {
-            eprintln!("mq_lifecycle: {MQ_NAME} is left from an earlier run: unlinking it and creating it again");
-            // As in the C program: whatever this unlink says, the retry decides.
-            let _ = MessageQueue::unlink(&name);
-            create()
-        }
-        other => other,
-    }
+    let queue = create_replacing_stale("mq_lifecycle", ObjectKind::MessageQueue, &name, || {
+        MessageQueue::open(&name, &options)
+    })
     .perror("mq_open failed")?;
     println!("Queue created: {MQ_NAME}");
 

@@ -4,7 +4,7 @@
 //! the empty queue (`EAGAIN` at once instead of blocking), sends one message,
 //! receives it, closes and unlinks the queue.
 
-use demo_kit::{Cli, Failure, Perror, Steps, Usage};
+use demo_kit::{Failure, Perror, Steps, Usage};
 use ipc_core::cleanup::{self, ObjectKind, Strategy};
 use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, Name};
 
@@ -19,15 +19,8 @@ const USAGE: Usage = Usage {
 };
 
 fn main() {
-    let cli = Cli::parse(&USAGE);
     // No fork, and a queue to unlink: the cleanup runs on a helper thread.
-    if let Err(e) = cleanup::install(Strategy::HelperThread, None) {
-        eprintln!("nb_mq: {e}");
-        std::process::exit(1);
-    }
-    if let Err(failure) = run(&mut Steps::new(cli.step)) {
-        failure.exit();
-    }
+    demo_kit::start(&USAGE, Strategy::HelperThread, None, |_, steps| run(steps));
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use demo_kit::{Cli, Failure, Perror, Steps, Usage};
+use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
 use ipc_core::cleanup::{self, ObjectKind, Strategy};
 use ipc_core::process::{self, ExitStatus};
-use ipc_core::{Creation, Errno, Mode, Name, SemOptions, Semaphore};
+use ipc_core::{Creation, Mode, Name, SemOptions, Semaphore};
 
 const SEM_EMPTY: &str = "/ep_sem_empty";
 const SEM_FULL: &str = "/ep_sem_full";
@@ -23,16 +23,9 @@ const USAGE: Usage = Usage {
 };
 
 fn main() {
-    let cli = Cli::parse(&USAGE);
     // This demo forks, and a forked child has no helper thread: the handler cleans
     // up itself, with async-signal-safe calls, in whichever process it runs.
-    if let Err(e) = cleanup::install(Strategy::InHandler, None) {
-        eprintln!("sem_producer_consumer: {e}");
-        std::process::exit(1);
-    }
-    if let Err(failure) = run(&mut Steps::new(cli.step)) {
-        failure.exit();
-    }
+    demo_kit::start(&USAGE, Strategy::InHandler, None, |_, steps| run(steps));
 }
 
 /// `sem_open(name, O_CREAT|O_EXCL, 0644, value)`; a semaphore left by a crashed run
@@ -43,19 +36,9 @@ fn create(name: &Name, value: u32) -> Result<Semaphore, Failure> {
         mode: Mode::from_bits_truncate(0o644),
         value,
     };
-    let open = || {
-        cleanup::own(ObjectKind::Semaphore, name, || {
-            Semaphore::open(name, &options)
-        })
-    };
-    match open() {
-        Err(e) if e.errno() == Errno::EEXIST => {
-            eprintln!("sem_producer_consumer: {name} is left from an earlier run: unlinking it and creating it again");
-            let _ = Semaphore::unlink(name);
-            open()
-        }
-        other => other,
-    }
+    create_replacing_stale("sem_producer_consumer", ObjectKind::Semaphore, name, || {
+        Semaphore::open(name, &options)
+    })
     .perror("sem_open failed")
 }
 

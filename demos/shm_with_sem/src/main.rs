@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use demo_kit::{Cli, Failure, Perror, Steps, Usage};
+use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
 use ipc_core::cleanup::{self, ObjectKind, Strategy};
 use ipc_core::process::{self, ExitStatus};
 use ipc_core::{
-    Access, Creation, Errno, Mapping, Mode, Name, SemOptions, Semaphore, SharedMemory, ShmOptions,
+    Access, Creation, Mapping, Mode, Name, SemOptions, Semaphore, SharedMemory, ShmOptions,
 };
 
 const SHM_NAME: &str = "/ep_safe_shm";
@@ -26,15 +26,8 @@ const USAGE: Usage = Usage {
 };
 
 fn main() {
-    let cli = Cli::parse(&USAGE);
     // This demo forks: the handler cleans up itself, with async-signal-safe calls.
-    if let Err(e) = cleanup::install(Strategy::InHandler, None) {
-        eprintln!("shm_with_sem: {e}");
-        std::process::exit(1);
-    }
-    if let Err(failure) = run(&mut Steps::new(cli.step)) {
-        failure.exit();
-    }
+    demo_kit::start(&USAGE, Strategy::InHandler, None, |_, steps| run(steps));
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
@@ -140,19 +133,9 @@ fn create_lock(name: &Name) -> Result<Semaphore, Failure> {
         mode: Mode::from_bits_truncate(0o644),
         value: 1,
     };
-    let open = || {
-        cleanup::own(ObjectKind::Semaphore, name, || {
-            Semaphore::open(name, &options)
-        })
-    };
-    match open() {
-        Err(e) if e.errno() == Errno::EEXIST => {
-            eprintln!("shm_with_sem: {name} is left from an earlier run: unlinking it and creating it again");
-            let _ = Semaphore::unlink(name);
-            open()
-        }
-        other => other,
-    }
+    create_replacing_stale("shm_with_sem", ObjectKind::Semaphore, name, || {
+        Semaphore::open(name, &options)
+    })
     .perror("sem_open")
 }
 
