@@ -44,8 +44,8 @@ pub fn exclusive(demo: &str) -> NamesLock {
 }
 
 /// The named objects a demo creates.
-#[derive(Clone, Debug)]
-pub struct Objects(pub Vec<(ObjectKind, &'static str)>);
+#[derive(Clone, Copy, Debug)]
+pub struct Objects(pub &'static [(ObjectKind, &'static str)]);
 
 impl Objects {
     /// Those of them that exist now. Shared memory and semaphores are looked up in
@@ -61,7 +61,7 @@ impl Objects {
 
     /// Removes every one of them that exists.
     pub fn remove_all(&self) {
-        for (kind, name) in &self.0 {
+        for (kind, name) in self.0 {
             let _ = ipc_core::cleanup::unlink_object(*kind, &Name::new(name).unwrap());
         }
     }
@@ -406,14 +406,14 @@ pub fn interrupt_at_step(
 /// waits until none of its processes is left running, and returns the objects it
 /// left behind.
 pub fn kill_at_step(bin: &str, objects: Objects, step: usize) -> Vec<&'static str> {
-    let mut demo = Stepped::spawn(bin, &[], objects.clone());
+    let mut demo = Stepped::spawn(bin, &[], objects);
     demo.advance_to(step);
     demo.signal_group(Signal::SIGKILL);
     assert_eq!(demo.wait().signal(), Some(Signal::SIGKILL as i32));
     demo.assert_group_gone();
     let left = objects.existing();
     // Keep them for the caller, whose next run is to recover them.
-    demo.objects = Objects(Vec::new());
+    demo.objects = Objects(&[]);
     left
 }
 
@@ -440,4 +440,69 @@ pub fn assert_help(bin: &str) {
     let bad = run_piped(bin, &["--bogus"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument '--bogus'"));
+}
+
+/// One demo under test: its package name, binary and objects.
+#[derive(Clone, Copy, Debug)]
+pub struct Demo {
+    /// The package (and binary) name, also the name of its lock.
+    pub name: &'static str,
+    /// Path of the built binary (`env!("CARGO_BIN_EXE_<name>")`).
+    pub bin: &'static str,
+    /// The objects it creates.
+    pub objects: Objects,
+}
+
+impl Demo {
+    /// Takes this demo's [`exclusive`] lock; hold it for the whole test.
+    pub fn lock(&self) -> NamesLock {
+        exclusive(self.name)
+    }
+
+    /// A plain piped run: stdout is `transcript`, status 0, stderr empty, nothing left.
+    pub fn assert_clean_run(&self, transcript: &[u8]) {
+        let out = assert_transcript(self.bin, &[], transcript);
+        assert!(
+            out.stderr.is_empty(),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.objects.assert_none_left();
+    }
+
+    /// See [`assert_stepped_transcript`].
+    pub fn assert_stepped_run(&self, steps: usize, transcript: &[u8]) {
+        assert_stepped_transcript(self.bin, self.objects, steps, transcript);
+    }
+
+    /// See [`interrupt_at_step`].
+    pub fn interrupt_at_step(&self, step: usize, signal: Signal, target: Target) -> Vec<u8> {
+        interrupt_at_step(self.bin, self.objects, step, signal, target)
+    }
+
+    /// SIGKILL at `step` leaves exactly `left`; the next plain run then prints
+    /// `transcript`, exits 0, says on stderr that it found `notes` leftovers, and
+    /// leaves nothing.
+    pub fn assert_recovers_after_sigkill(
+        &self,
+        step: usize,
+        left: &[&str],
+        transcript: &[u8],
+        notes: usize,
+    ) {
+        assert_eq!(
+            kill_at_step(self.bin, self.objects, step),
+            left,
+            "left by SIGKILL"
+        );
+        let out = assert_transcript(self.bin, &[], transcript);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), notes, "notes on stderr: {stderr}");
+        assert_eq!(
+            stderr.matches("left from an earlier run").count(),
+            notes,
+            "{stderr}"
+        );
+        self.objects.assert_none_left();
+    }
 }

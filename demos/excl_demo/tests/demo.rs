@@ -3,36 +3,34 @@
 //! Steps of a first run: 1 shm_open (O_EXCL), 2 ftruncate, 3 close.
 //! Steps of a second run: 1 shm_open (O_EXCL, fails), 2 shm_open (existing), 3 close.
 
-use demo_harness::{
-    assert_help, assert_transcript, exclusive, interrupt_at_step, run_piped, Objects, Stepped,
-    Target,
-};
+use demo_harness::{assert_help, assert_transcript, run_piped, Demo, Objects, Stepped, Target};
 use ipc_core::cleanup::ObjectKind;
 use nix::sys::signal::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_excl_demo");
+const DEMO: Demo = Demo {
+    name: "excl_demo",
+    bin: env!("CARGO_BIN_EXE_excl_demo"),
+    objects: Objects(&[(ObjectKind::SharedMemory, "/ep_exclusive")]),
+};
+const BIN: &str = DEMO.bin;
 const FIRST: &[u8] = include_bytes!("../transcript-first-run.txt");
 const SECOND: &[u8] = include_bytes!("../transcript-second-run.txt");
 const UNLINK: &[u8] = include_bytes!("../transcript-unlink.txt");
-
-fn objects() -> Objects {
-    Objects(vec![(ObjectKind::SharedMemory, "/ep_exclusive")])
-}
 
 /// Removes the object when the test ends, passed or failed.
 struct Tidy;
 
 impl Drop for Tidy {
     fn drop(&mut self) {
-        objects().remove_all();
+        DEMO.objects.remove_all();
     }
 }
 
 #[test]
 fn two_runs_then_unlink() {
-    let _lock = exclusive("excl_demo");
+    let _lock = DEMO.lock();
     let _tidy = Tidy;
-    objects().remove_all();
+    DEMO.objects.remove_all();
 
     assert_transcript(BIN, &[], FIRST);
     let meta = std::fs::metadata("/dev/shm/ep_exclusive").expect("left in /dev/shm on purpose");
@@ -44,7 +42,7 @@ fn two_runs_then_unlink() {
 
     assert_transcript(BIN, &[], SECOND);
     assert_transcript(BIN, &["--unlink"], UNLINK);
-    objects().assert_none_left();
+    DEMO.objects.assert_none_left();
 
     let again = run_piped(BIN, &["--unlink"]);
     assert_eq!(again.status.code(), Some(1));
@@ -57,34 +55,34 @@ fn two_runs_then_unlink() {
 
 #[test]
 fn ctrl_c_after_creating_removes_the_half_made_object() {
-    let _lock = exclusive("excl_demo");
+    let _lock = DEMO.lock();
     let _tidy = Tidy;
-    objects().remove_all();
-    let stdout = interrupt_at_step(BIN, objects(), 2, Signal::SIGINT, Target::Group);
+    DEMO.objects.remove_all();
+    let stdout = DEMO.interrupt_at_step(2, Signal::SIGINT, Target::Group);
     assert_eq!(stdout, b"Created new shared memory object\n");
 }
 
 #[test]
 fn sigterm_before_close_on_a_first_run_removes_the_object() {
-    let _lock = exclusive("excl_demo");
+    let _lock = DEMO.lock();
     let _tidy = Tidy;
-    objects().remove_all();
-    interrupt_at_step(BIN, objects(), 3, Signal::SIGTERM, Target::Parent);
+    DEMO.objects.remove_all();
+    DEMO.interrupt_at_step(3, Signal::SIGTERM, Target::Parent);
 }
 
 #[test]
 fn ctrl_c_on_a_second_run_keeps_the_object_it_did_not_create() {
-    let _lock = exclusive("excl_demo");
+    let _lock = DEMO.lock();
     let _tidy = Tidy;
-    objects().remove_all();
+    DEMO.objects.remove_all();
     assert_transcript(BIN, &[], FIRST);
 
-    let mut demo = Stepped::spawn(BIN, &[], Objects(Vec::new()));
+    let mut demo = Stepped::spawn(BIN, &[], Objects(&[]));
     demo.advance_to(3);
     demo.signal_group(Signal::SIGINT);
     assert_eq!(demo.wait().code(), Some(130));
     assert_eq!(demo.stdout(), SECOND);
-    assert_eq!(objects().existing(), vec!["/ep_exclusive"]);
+    assert_eq!(DEMO.objects.existing(), vec!["/ep_exclusive"]);
 }
 
 #[test]

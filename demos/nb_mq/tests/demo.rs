@@ -2,42 +2,39 @@
 //!
 //! Steps: 1 mq_open, 2 mq_receive (empty), 3 mq_send, 4 mq_receive, 5 mq_close + mq_unlink.
 
-use demo_harness::{
-    assert_help, assert_stepped_transcript, assert_transcript, exclusive, interrupt_at_step,
-    kill_at_step, Objects, Target,
-};
+use demo_harness::{assert_help, kill_at_step, run_piped, Demo, Objects, Target};
 use ipc_core::cleanup::ObjectKind;
 use nix::sys::signal::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_nb_mq");
+const DEMO: Demo = Demo {
+    name: "nb_mq",
+    bin: env!("CARGO_BIN_EXE_nb_mq"),
+    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_nonblock_mq")]),
+};
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
-
-fn objects() -> Objects {
-    Objects(vec![(ObjectKind::MessageQueue, "/ep_nonblock_mq")])
-}
 
 #[test]
 fn piped_output_is_the_transcript() {
-    let _lock = exclusive("nb_mq");
-    let out = assert_transcript(BIN, &[], TRANSCRIPT);
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    objects().assert_none_left();
+    let _lock = DEMO.lock();
+    DEMO.assert_clean_run(TRANSCRIPT);
+}
+
+#[test]
+fn stepping_keeps_the_transcript() {
+    let _lock = DEMO.lock();
+    DEMO.assert_stepped_run(5, TRANSCRIPT);
 }
 
 #[test]
 fn ctrl_c_before_opening() {
-    let _lock = exclusive("nb_mq");
-    interrupt_at_step(BIN, objects(), 1, Signal::SIGINT, Target::Group);
+    let _lock = DEMO.lock();
+    DEMO.interrupt_at_step(1, Signal::SIGINT, Target::Group);
 }
 
 #[test]
 fn ctrl_c_with_a_message_queued() {
-    let _lock = exclusive("nb_mq");
-    let stdout = interrupt_at_step(BIN, objects(), 4, Signal::SIGINT, Target::Group);
+    let _lock = DEMO.lock();
+    let stdout = DEMO.interrupt_at_step(4, Signal::SIGINT, Target::Group);
     assert_eq!(
         stdout,
         b"Queue is empty, no message available (non-blocking)\n"
@@ -46,36 +43,32 @@ fn ctrl_c_with_a_message_queued() {
 
 #[test]
 fn sigterm_to_the_process_after_opening() {
-    let _lock = exclusive("nb_mq");
-    interrupt_at_step(BIN, objects(), 2, Signal::SIGTERM, Target::Parent);
+    let _lock = DEMO.lock();
+    DEMO.interrupt_at_step(2, Signal::SIGTERM, Target::Parent);
 }
 
 #[test]
 fn a_run_after_sigkill_reuses_the_stale_queue() {
-    let _lock = exclusive("nb_mq");
-    assert_eq!(kill_at_step(BIN, objects(), 2), vec!["/ep_nonblock_mq"]);
-    assert_transcript(BIN, &[], TRANSCRIPT);
-    objects().assert_none_left();
+    let _lock = DEMO.lock();
+    // nb_mq opens without O_EXCL: an empty stale queue is simply reused, silently.
+    DEMO.assert_recovers_after_sigkill(2, &["/ep_nonblock_mq"], TRANSCRIPT, 0);
 }
 
 #[test]
 fn a_stale_message_is_reported_on_stderr() {
-    let _lock = exclusive("nb_mq");
-    assert_eq!(kill_at_step(BIN, objects(), 4), vec!["/ep_nonblock_mq"]);
-    let out = demo_harness::run_piped(BIN, &[]);
+    let _lock = DEMO.lock();
+    assert_eq!(
+        kill_at_step(DEMO.bin, DEMO.objects, 4),
+        vec!["/ep_nonblock_mq"]
+    );
+    let out = run_piped(DEMO.bin, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, b"Received: 'test message'\n");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("earlier run"));
-    objects().assert_none_left();
-}
-
-#[test]
-fn stepping_keeps_the_transcript() {
-    let _lock = exclusive("nb_mq");
-    assert_stepped_transcript(BIN, objects(), 5, TRANSCRIPT);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from an earlier run"));
+    DEMO.objects.assert_none_left();
 }
 
 #[test]
 fn help_names_the_options() {
-    assert_help(BIN);
+    assert_help(DEMO.bin);
 }
