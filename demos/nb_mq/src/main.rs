@@ -80,10 +80,14 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         Err(e) => eprintln!("{}", e.perror_line("mq_receive")),
     }
 
-    steps.pause("mq_close, then mq_unlink", "the queue exists, empty again");
+    steps.pause("mq_close", "the queue exists, empty again");
     if let Err(e) = queue.close() {
         eprintln!("{}", e.perror_line("mq_close"));
     }
+    steps.pause(
+        "mq_unlink(\"/ep_nonblock_mq\")",
+        "closed, and still listed: kernel persistence",
+    );
     // The C program ignores mq_unlink's result and exits 0; the port does the same,
     // saying on stderr what went wrong.
     if let Err(e) = cleanup::unlink(ObjectKind::MessageQueue, &name) {

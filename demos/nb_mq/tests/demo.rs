@@ -1,6 +1,6 @@
 //! `nb_mq` run as a class runs it: piped, paused, interrupted, killed.
 //!
-//! Steps: 1 mq_open, 2 mq_receive (empty), 3 mq_send, 4 mq_receive, 5 mq_close + mq_unlink.
+//! Steps: 1 mq_open, 2 mq_receive (empty), 3 mq_send, 4 mq_receive, 5 mq_close, 6 mq_unlink.
 
 use demo_harness::{assert_help, kill_at_step, run_piped, Demo, Objects, Target};
 use ipc_core::cleanup::ObjectKind;
@@ -22,7 +22,7 @@ fn piped_output_is_the_transcript() {
 #[test]
 fn stepping_keeps_the_transcript() {
     let _lock = DEMO.lock();
-    DEMO.assert_stepped_run(5, TRANSCRIPT);
+    DEMO.assert_stepped_run(6, TRANSCRIPT);
 }
 
 #[test]

@@ -110,11 +110,15 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     lock.post().perror("sem_post")?;
 
     steps.pause(
-        "munmap, sem_close, then shm_unlink and sem_unlink",
-        "ls -l /dev/shm: both objects are still there",
+        "munmap and sem_close",
+        &format!("grep ep_safe_shm /proc/{pid}/maps"),
     );
     map.unmap().perror("munmap")?;
     lock.close().perror("sem_close")?;
+    steps.pause(
+        "shm_unlink and sem_unlink",
+        "ls -l /dev/shm: unmapped and closed, both objects are still there",
+    );
     cleanup::unlink(ObjectKind::SharedMemory, &shm_name).perror("shm_unlink")?;
     cleanup::unlink(ObjectKind::Semaphore, &sem_name).perror("sem_unlink")?;
     println!("All cleaned up.");

@@ -1,7 +1,7 @@
 //! `shm_with_sem` run as a class runs it: piped, paused, interrupted, killed.
 //!
 //! Steps: 1 shm_open, 2 ftruncate, 3 mmap, 4 close, 5 sem_open, 6 fork,
-//! 7 waitpid, 8 munmap + sem_close + unlinks.
+//! 7 waitpid, 8 munmap + sem_close, 9 shm_unlink + sem_unlink.
 
 use demo_harness::{assert_help, Demo, Objects, Target};
 use ipc_core::cleanup::ObjectKind;
@@ -26,7 +26,7 @@ fn piped_output_is_the_transcript() {
 #[test]
 fn stepping_keeps_the_transcript() {
     let _lock = DEMO.lock();
-    DEMO.assert_stepped_run(8, TRANSCRIPT);
+    DEMO.assert_stepped_run(9, TRANSCRIPT);
 }
 
 #[test]
