@@ -442,6 +442,18 @@ pub fn assert_help(bin: &str) {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument '--bogus'"));
 }
 
+/// The lock of one demo's tests; removes the demo's objects when dropped.
+pub struct DemoLock {
+    _lock: NamesLock,
+    objects: Objects,
+}
+
+impl Drop for DemoLock {
+    fn drop(&mut self) {
+        self.objects.remove_all();
+    }
+}
+
 /// One demo under test: its package name, binary and objects.
 #[derive(Clone, Copy, Debug)]
 pub struct Demo {
@@ -454,9 +466,17 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// Takes this demo's [`exclusive`] lock; hold it for the whole test.
-    pub fn lock(&self) -> NamesLock {
-        exclusive(self.name)
+    /// Takes this demo's [`exclusive`] lock; hold it for the whole test. The demo's
+    /// objects are removed when it is taken (a killed earlier run may have left
+    /// some) and again when it is dropped, so a test leaves nothing behind even
+    /// when it fails.
+    pub fn lock(&self) -> DemoLock {
+        let lock = exclusive(self.name);
+        self.objects.remove_all();
+        DemoLock {
+            _lock: lock,
+            objects: self.objects,
+        }
     }
 
     /// A plain piped run: stdout is `transcript`, status 0, stderr empty, nothing left.

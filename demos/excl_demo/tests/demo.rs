@@ -17,20 +17,9 @@ const FIRST: &[u8] = include_bytes!("../transcript-first-run.txt");
 const SECOND: &[u8] = include_bytes!("../transcript-second-run.txt");
 const UNLINK: &[u8] = include_bytes!("../transcript-unlink.txt");
 
-/// Removes the object when the test ends, passed or failed.
-struct Tidy;
-
-impl Drop for Tidy {
-    fn drop(&mut self) {
-        DEMO.objects.remove_all();
-    }
-}
-
 #[test]
 fn two_runs_then_unlink() {
     let _lock = DEMO.lock();
-    let _tidy = Tidy;
-    DEMO.objects.remove_all();
 
     assert_transcript(BIN, &[], FIRST);
     let meta = std::fs::metadata("/dev/shm/ep_exclusive").expect("left in /dev/shm on purpose");
@@ -56,8 +45,6 @@ fn two_runs_then_unlink() {
 #[test]
 fn ctrl_c_after_creating_removes_the_half_made_object() {
     let _lock = DEMO.lock();
-    let _tidy = Tidy;
-    DEMO.objects.remove_all();
     let stdout = DEMO.interrupt_at_step(2, Signal::SIGINT, Target::Group);
     assert_eq!(stdout, b"Created new shared memory object\n");
 }
@@ -65,16 +52,12 @@ fn ctrl_c_after_creating_removes_the_half_made_object() {
 #[test]
 fn sigterm_before_close_on_a_first_run_removes_the_object() {
     let _lock = DEMO.lock();
-    let _tidy = Tidy;
-    DEMO.objects.remove_all();
     DEMO.interrupt_at_step(3, Signal::SIGTERM, Target::Parent);
 }
 
 #[test]
 fn ctrl_c_on_a_second_run_keeps_the_object_it_did_not_create() {
     let _lock = DEMO.lock();
-    let _tidy = Tidy;
-    DEMO.objects.remove_all();
     assert_transcript(BIN, &[], FIRST);
 
     let mut demo = Stepped::spawn(BIN, &[], Objects(&[]));
