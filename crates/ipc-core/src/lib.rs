@@ -9,6 +9,7 @@
 //! | [`shm`] | [`SharedMemory`], [`Mapping`] | `shm_open`, `ftruncate`, `mmap`, `close`, `munmap`, `shm_unlink` |
 //! | [`process`] | [`process::Child`] | `fork`, `waitpid`, `_exit` |
 //! | [`cleanup`] | | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
+//! | [`interruptible`] | | blocking calls that Ctrl+C ends with nothing changed |
 //!
 //! Handles close on drop; nothing is ever unlinked on drop. An object stays in the
 //! kernel until someone unlinks its name: kernel persistence is the lesson, so it
@@ -29,6 +30,7 @@ compile_error!(
 pub mod cleanup;
 pub mod deadline;
 pub mod error;
+pub mod interruptible;
 pub mod mq;
 pub mod name;
 pub mod open;

@@ -1,0 +1,361 @@
+//! The command line, as clap parses it. Values are checked here, before any
+//! system call: a bad name, size or number is a usage error (exit status 2).
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipc_core::{Mode, Name};
+
+/// See, drive and clean up POSIX IPC objects: shared memory, named semaphores and
+/// message queues.
+#[derive(Debug, Parser)]
+#[command(name = "posix-ipc", version, max_term_width = 100)]
+#[command(
+    after_help = "Exit status: 0 done, 1 the operation failed, 2 bad usage, \
+                        130 interrupted (nothing changed)."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List objects: type, name, size/value/depth, mode, owner, last change, holders.
+    Ls(ListArgs),
+    /// Show one name in full, with each holder's pid and command.
+    Stat(StatArgs),
+    /// Drive a message queue.
+    #[command(subcommand)]
+    Mq(MqCommand),
+    /// Drive a named semaphore.
+    #[command(subcommand)]
+    Sem(SemCommand),
+    /// Drive a shared memory object.
+    #[command(subcommand)]
+    Shm(ShmCommand),
+    /// Remove objects by name (every type with that name, unless --type says which).
+    Rm(RmArgs),
+    /// Remove every object whose name starts with a prefix, or every orphan.
+    Clean(CleanArgs),
+    /// Every limit that decides whether an IPC call succeeds, with where it comes from.
+    Limits(JsonArg),
+}
+
+/// The three kinds of objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Shared memory (`/dev/shm/NAME`).
+    Shm,
+    /// Named semaphore (`/dev/shm/sem.NAME`).
+    Sem,
+    /// Message queue (mqueue filesystem).
+    Mq,
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON for scripts instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `posix-ipc ls`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only objects of this type.
+    #[arg(long = "type", short = 't', value_enum)]
+    pub kind: Option<Kind>,
+    /// Only names starting with this (with or without the leading '/').
+    #[arg(long)]
+    pub prefix: Option<String>,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// `posix-ipc stat NAME`.
+#[derive(Debug, Args)]
+pub struct StatArgs {
+    /// The object's name, such as /jobs.
+    #[arg(value_parser = parse_name)]
+    pub name: Name,
+    /// Only this type, where several share the name.
+    #[arg(long = "type", short = 't', value_enum)]
+    pub kind: Option<Kind>,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+/// Creation options shared by `mq create`, `sem create` and `shm create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The object's name, such as /jobs.
+    #[arg(value_parser = parse_name)]
+    pub name: Name,
+    /// Fail with EEXIST if it exists (O_EXCL) instead of opening it.
+    #[arg(long, short = 'x')]
+    pub exclusive: bool,
+    /// Permission bits, in octal, masked by the umask.
+    #[arg(long, short = 'm', default_value = "0600", value_parser = parse_mode)]
+    pub mode: Mode,
+}
+
+/// `posix-ipc mq ...`.
+#[derive(Debug, Subcommand)]
+pub enum MqCommand {
+    /// Create a queue (mq_open with O_CREAT).
+    Create {
+        #[command(flatten)]
+        create: CreateArgs,
+        /// Most messages it holds (mq_maxmsg); default: /proc/sys/fs/mqueue/msg_default.
+        #[arg(long, value_parser = parse_positive)]
+        max_messages: Option<u64>,
+        /// Largest message in bytes (mq_msgsize); default: msgsize_default.
+        #[arg(long, value_parser = parse_positive)]
+        message_size: Option<u64>,
+    },
+    /// Send one message (mq_send / mq_timedsend).
+    Send {
+        /// The queue's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        /// The message text (sent as its bytes, with no NUL added).
+        message: String,
+        /// Priority, 0 (lowest) to 32767.
+        #[arg(long, short = 'p', default_value_t = 0, value_parser = parse_priority)]
+        priority: u32,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Receive the oldest message of the highest priority (mq_receive / mq_timedreceive).
+    Receive {
+        /// The queue's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        #[command(flatten)]
+        wait: WaitArgs,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Show the queue's attributes (mq_getattr).
+    Attr {
+        /// The queue's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Remove the queue's name (mq_unlink).
+    Unlink {
+        /// The queue's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+    },
+}
+
+/// How a call that may block waits.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Do not wait: fail with EAGAIN at once (O_NONBLOCK).
+    #[arg(long, short = 'n', conflicts_with = "timeout")]
+    pub nonblock: bool,
+    /// Wait at most this many seconds (an absolute deadline underneath), then fail
+    /// with ETIMEDOUT.
+    #[arg(long, short = 'T', value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+/// `posix-ipc sem ...`.
+#[derive(Debug, Subcommand)]
+pub enum SemCommand {
+    /// Create a semaphore (sem_open with O_CREAT).
+    Create {
+        #[command(flatten)]
+        create: CreateArgs,
+        /// Initial value, 0 to SEM_VALUE_MAX.
+        #[arg(long, short = 'v', default_value_t = 0, value_parser = parse_sem_value)]
+        value: u32,
+    },
+    /// Decrement, waiting while the value is 0 (sem_wait / sem_timedwait).
+    Wait {
+        /// The semaphore's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        /// Wait at most this many seconds, then fail with ETIMEDOUT.
+        #[arg(long, short = 'T', value_parser = parse_seconds)]
+        timeout: Option<Duration>,
+    },
+    /// Decrement if above 0, else fail with EAGAIN (sem_trywait).
+    Trywait {
+        /// The semaphore's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+    },
+    /// Increment, waking one waiter (sem_post).
+    Post {
+        /// The semaphore's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+    },
+    /// Print the current value (sem_getvalue).
+    Value {
+        /// The semaphore's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+    },
+    /// Remove the semaphore's name (sem_unlink).
+    Unlink {
+        /// The semaphore's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+    },
+}
+
+/// `posix-ipc shm ...`.
+#[derive(Debug, Subcommand)]
+pub enum ShmCommand {
+    /// Create an object and set its size (shm_open with O_CREAT, ftruncate).
+    Create {
+        #[command(flatten)]
+        create: CreateArgs,
+        /// Size in bytes.
+        #[arg(long, short = 's', value_parser = parse_size)]
+        size: u64,
+    },
+    /// Write bytes at an offset (shm_open, mmap, copy, munmap).
+    Write {
+        /// The object's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        /// The text to write, or '-' to read the bytes from stdin.
+        data: String,
+        /// Where to start, in bytes.
+        #[arg(long, short = 'o', default_value_t = 0, value_parser = parse_size)]
+        offset: u64,
+    },
+    /// Print bytes from an offset (shm_open, mmap, copy, munmap).
+    Read {
+        /// The object's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+        /// Where to start, in bytes.
+        #[arg(long, short = 'o', default_value_t = 0, value_parser = parse_size)]
+        offset: u64,
+        /// How many bytes; default: up to the end of the object.
+        #[arg(long, short = 'l', value_parser = parse_size)]
+        length: Option<u64>,
+    },
+    /// Remove the object's name (shm_unlink).
+    Unlink {
+        /// The object's name.
+        #[arg(value_parser = parse_name)]
+        name: Name,
+    },
+}
+
+/// `posix-ipc rm`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Names to remove.
+    #[arg(required = true, value_parser = parse_name)]
+    pub names: Vec<Name>,
+    /// Only objects of this type.
+    #[arg(long = "type", short = 't', value_enum)]
+    pub kind: Option<Kind>,
+}
+
+/// `posix-ipc clean`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).multiple(true).args(["prefix", "orphans"]))]
+pub struct CleanArgs {
+    /// Remove objects whose names start with this.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Remove only objects no process holds open or mapped.
+    #[arg(long)]
+    pub orphans: bool,
+    /// Only objects of this type.
+    #[arg(long = "type", short = 't', value_enum)]
+    pub kind: Option<Kind>,
+    /// List what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_name(text: &str) -> Result<Name, String> {
+    Name::new(text).map_err(|e| match e {
+        ipc_core::NameError::NoLeadingSlash if !text.contains('/') => {
+            format!("{e} (did you mean /{text}?)")
+        }
+        _ => e.to_string(),
+    })
+}
+
+fn parse_mode(text: &str) -> Result<Mode, String> {
+    let bits = u32::from_str_radix(text, 8)
+        .map_err(|_| format!("'{text}' is not an octal mode such as 0600"))?;
+    if bits > 0o777 {
+        return Err(format!("mode {text} has bits beyond 0777"));
+    }
+    Ok(Mode::from_bits_truncate(bits))
+}
+
+fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n > i64::MAX as u64 => Err("too large".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a positive whole number")),
+    }
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|&n| n <= i64::MAX as u64)
+        .ok_or_else(|| format!("'{text}' is not a size in bytes (0 to {})", i64::MAX))
+}
+
+fn parse_priority(text: &str) -> Result<u32, String> {
+    let max = mq_prio_max() - 1;
+    match text.parse::<u32>() {
+        Ok(p) if p <= max => Ok(p),
+        _ => Err(format!(
+            "a priority is a whole number from 0 to {max} (MQ_PRIO_MAX - 1)"
+        )),
+    }
+}
+
+fn parse_sem_value(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(v) if v <= ipc_core::SEM_VALUE_MAX => Ok(v),
+        _ => Err(format!(
+            "a semaphore value is a whole number from 0 to {} (SEM_VALUE_MAX)",
+            ipc_core::SEM_VALUE_MAX
+        )),
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=1e9).contains(&secs) => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "'{text}' is not a number of seconds, such as 2 or 0.5"
+        )),
+    }
+}
+
+/// `MQ_PRIO_MAX`, from `sysconf` (32768 on Linux).
+pub fn mq_prio_max() -> u32 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::MQ_PRIO_MAX)
+        .ok()
+        .flatten()
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(32768)
+}

@@ -1,0 +1,51 @@
+//! `ls` and `stat`.
+
+use crate::cli::{ListArgs, StatArgs};
+use crate::failure::Failure;
+use crate::inventory::{collect, lookup};
+use crate::render::{full, json, out, table};
+
+/// `posix-ipc ls`.
+pub fn ls(args: ListArgs) -> Result<(), Failure> {
+    let prefix = normalise_prefix(args.prefix.as_deref());
+    let inventory = collect(args.kind, &prefix);
+    if let Some(why) = &inventory.queues_unavailable {
+        eprintln!("posix-ipc: message queues not listed: {why}");
+    }
+    if args.json.json {
+        json(&inventory.objects);
+    } else if inventory.objects.is_empty() {
+        eprintln!("posix-ipc: no objects");
+    } else {
+        out(table(&inventory.objects).as_bytes());
+    }
+    Ok(())
+}
+
+/// A prefix as names are written: with its leading '/'.
+pub fn normalise_prefix(prefix: Option<&str>) -> String {
+    match prefix {
+        None => "/".to_owned(),
+        Some(p) if p.starts_with('/') => p.to_owned(),
+        Some(p) => format!("/{p}"),
+    }
+}
+
+/// `posix-ipc stat NAME`.
+pub fn stat(args: StatArgs) -> Result<(), Failure> {
+    let objects = lookup(&args.name, args.kind);
+    if objects.is_empty() {
+        let error = ipc_core::Error::os("stat", Some(&args.name), ipc_core::Errno::ENOENT);
+        return Err(Failure::hinted(
+            error,
+            "no shared memory object, semaphore or message queue has this name",
+        ));
+    }
+    if args.json.json {
+        json(&objects);
+    } else {
+        let text: Vec<String> = objects.iter().map(full).collect();
+        out(text.join("\n").as_bytes());
+    }
+    Ok(())
+}

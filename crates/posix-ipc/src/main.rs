@@ -1,0 +1,36 @@
+//! `posix-ipc`: see, drive and clean up POSIX message queues, named semaphores and
+//! shared memory, one short-lived process per call.
+
+#![deny(missing_docs)]
+
+mod clean;
+mod cli;
+mod drive;
+mod failure;
+mod holders;
+mod inspect;
+mod inventory;
+mod limits;
+mod mqueue_dir;
+mod render;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ls(args) => inspect::ls(args),
+        Command::Stat(args) => inspect::stat(args),
+        Command::Mq(command) => drive::mq(command),
+        Command::Sem(command) => drive::sem(command),
+        Command::Shm(command) => drive::shm(command),
+        Command::Rm(args) => clean::rm(args),
+        Command::Clean(args) => clean::clean(args),
+        Command::Limits(args) => limits::limits(args),
+    };
+    if let Err(failure) = result {
+        std::process::exit(failure.report());
+    }
+}
