@@ -18,6 +18,8 @@ pub struct Usage {
 pub struct Cli {
     /// `--step`: pause before each lifecycle step.
     pub step: bool,
+    /// `--explain`: narrate every IPC call on stderr.
+    pub explain: bool,
     flags: Vec<&'static str>,
 }
 
@@ -48,6 +50,7 @@ impl Cli {
             match arg.to_str() {
                 Some("--help" | "-h") => return Ok(None),
                 Some("--step") => cli.step = true,
+                Some("--explain") => cli.explain = true,
                 Some(flag) => match usage.flags.iter().find(|(name, _)| *name == flag) {
                     Some((name, _)) => cli.flags.push(name),
                     None => return Err(format!("unknown argument '{flag}'")),
@@ -75,6 +78,10 @@ pub fn help(usage: &Usage) -> String {
         "--step",
         "pause before each lifecycle step, say what to look at (on stderr), wait for Enter",
     )];
+    lines.push((
+        "--explain",
+        "narrate every IPC call on stderr as it is made: mq_open(...) = 3",
+    ));
     lines.extend(usage.flags.iter().copied());
     lines.push(("-h, --help", "print this help"));
     for (flag, what) in lines {
@@ -103,8 +110,11 @@ mod tests {
 
     #[test]
     fn known_flags_parse() {
-        let cli = parse(&["--step", "--unlink"]).unwrap().unwrap();
+        let cli = parse(&["--step", "--unlink", "--explain"])
+            .unwrap()
+            .unwrap();
         assert!(cli.step);
+        assert!(cli.explain);
         assert!(cli.has("--unlink"));
         assert!(!parse(&[]).unwrap().unwrap().step);
     }

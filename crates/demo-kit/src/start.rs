@@ -7,7 +7,8 @@ use crate::cli::{Cli, Usage};
 use crate::failure::Failure;
 use crate::step::Steps;
 
-/// Parses the arguments (`--help` and bad usage exit here), installs the cleanup
+/// Parses the arguments (`--help` and bad usage exit here; `--explain` turns on
+/// [`ipc_core::explain`]), installs the cleanup
 /// `strategy` with its `farewell`, then runs `demo`. A [`Failure`] prints its
 /// `perror` line, unlinks what the demo still owns and exits 1.
 pub fn start(
@@ -17,6 +18,9 @@ pub fn start(
     demo: impl FnOnce(&Cli, &mut Steps) -> Result<(), Failure>,
 ) {
     let cli = Cli::parse(usage);
+    if cli.explain {
+        ipc_core::explain::enable();
+    }
     if let Err(e) = cleanup::install(strategy, farewell) {
         eprintln!("{}: {e}", usage.name);
         std::process::exit(1);

@@ -38,3 +38,14 @@ impl Deadline {
         &self.0
     }
 }
+
+impl std::fmt::Display for Deadline {
+    /// As strace shows a `struct timespec`: `{tv_sec=1795000000, tv_nsec=0}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{{tv_sec={}, tv_nsec={}}}",
+            self.0.tv_sec, self.0.tv_nsec
+        )
+    }
+}

@@ -30,6 +30,7 @@ compile_error!(
 pub mod cleanup;
 pub mod deadline;
 pub mod error;
+pub mod explain;
 pub mod interruptible;
 pub mod mq;
 pub mod name;

@@ -14,6 +14,7 @@ use nix::sys::stat::Mode;
 
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::explain::{explain, oflag as flag_names, Bytes};
 use crate::name::Name;
 use crate::open::{Access, Creation};
 
@@ -113,7 +114,17 @@ impl Drop for Mqd {
     fn drop(&mut self) {
         // SAFETY: the descriptor is open and owned by this value, which is not used
         // after drop.
-        unsafe { libc::mq_close(self.0) };
+        let rc = unsafe { libc::mq_close(self.0) };
+        explain!("mq_close", outcome(rc as isize), "{}", self.0);
+    }
+}
+
+/// A C return value: `Err(errno)` for -1, read at once, before anything can change it.
+fn outcome(rc: isize) -> std::result::Result<isize, Errno> {
+    if rc == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(rc)
     }
 }
 
@@ -156,9 +167,28 @@ impl MessageQueue {
                 attr_ptr,
             )
         };
-        if mqd == -1 {
-            return Err(Error::os("mq_open", Some(name), Errno::last()));
-        }
+        let result = if mqd == -1 {
+            Err(Errno::last())
+        } else {
+            Ok(mqd)
+        };
+        explain!(
+            "mq_open",
+            result,
+            "\"{name}\", {}{}",
+            flag_names(oflag, true),
+            match (options.creation.creates(), options.capacity) {
+                (false, _) => String::new(),
+                (true, None) => format!(", {:04o}, NULL", options.mode.bits()),
+                (true, Some(c)) => format!(
+                    ", {:04o}, {{maxmsg: {}, msgsize: {}}}",
+                    options.mode.bits(),
+                    c.max_messages,
+                    c.message_size
+                ),
+            }
+        );
+        let mqd = result.map_err(|errno| Error::os("mq_open", Some(name), errno))?;
         Ok(MessageQueue {
             mqd: Mqd(mqd),
             name: name.clone(),
@@ -184,7 +214,16 @@ impl MessageQueue {
     pub fn send(&self, msg: &[u8], priority: u32) -> Result<()> {
         // SAFETY: `msg` is readable for `msg.len()` bytes for the whole call.
         let rc = unsafe { libc::mq_send(self.mqd.0, msg.as_ptr().cast(), msg.len(), priority) };
-        self.check(rc as isize, "mq_send").map(drop)
+        let result = outcome(rc as isize);
+        explain!(
+            "mq_send",
+            result,
+            "{}, {}, {}, {priority}",
+            self.mqd.0,
+            Bytes(msg),
+            msg.len()
+        );
+        self.check(result, "mq_send").map(drop)
     }
 
     /// `mq_timedsend`: as [`send`](Self::send), but gives up with `ETIMEDOUT` at `deadline`.
@@ -202,7 +241,16 @@ impl MessageQueue {
                 deadline.as_timespec(),
             )
         };
-        self.check(rc as isize, "mq_timedsend").map(drop)
+        let result = outcome(rc as isize);
+        explain!(
+            "mq_timedsend",
+            result,
+            "{}, {}, {}, {priority}, {deadline}",
+            self.mqd.0,
+            Bytes(msg),
+            msg.len()
+        );
+        self.check(result, "mq_timedsend").map(drop)
     }
 
     /// `mq_receive(mqd, buf, len, &prio)`: takes the oldest message of the highest
@@ -224,7 +272,16 @@ impl MessageQueue {
                 &mut priority,
             )
         };
-        let len = self.check(n, "mq_receive")?;
+        let result = outcome(n);
+        explain!(
+            "mq_receive",
+            result,
+            "{}, {}, {}, [{priority}]",
+            self.mqd.0,
+            Bytes(&buf[..result.map_or(0, |n| n as usize)]),
+            buf.len()
+        );
+        let len = self.check(result, "mq_receive")?;
         Ok(Received { len, priority })
     }
 
@@ -245,7 +302,16 @@ impl MessageQueue {
                 deadline.as_timespec(),
             )
         };
-        let len = self.check(n, "mq_timedreceive")?;
+        let result = outcome(n);
+        explain!(
+            "mq_timedreceive",
+            result,
+            "{}, {}, {}, [{priority}], {deadline}",
+            self.mqd.0,
+            Bytes(&buf[..result.map_or(0, |n| n as usize)]),
+            buf.len()
+        );
+        let len = self.check(result, "mq_timedreceive")?;
         Ok(Received { len, priority })
     }
 
@@ -258,7 +324,18 @@ impl MessageQueue {
         let mut attr: libc::mq_attr = unsafe { std::mem::zeroed() };
         // SAFETY: `attr` is a valid, writable `struct mq_attr`.
         let rc = unsafe { libc::mq_getattr(self.mqd.0, &mut attr) };
-        self.check(rc as isize, "mq_getattr")?;
+        let result = outcome(rc as isize);
+        explain!(
+            "mq_getattr",
+            result,
+            "{}, {{flags: {}, maxmsg: {}, msgsize: {}, curmsgs: {}}}",
+            self.mqd.0,
+            attr.mq_flags,
+            attr.mq_maxmsg,
+            attr.mq_msgsize,
+            attr.mq_curmsgs
+        );
+        self.check(result, "mq_getattr")?;
         Ok(MqAttributes::from_c(&attr))
     }
 
@@ -279,7 +356,15 @@ impl MessageQueue {
         let mut old: libc::mq_attr = unsafe { std::mem::zeroed() };
         // SAFETY: both pointers are to valid `struct mq_attr` values; `old` is writable.
         let rc = unsafe { libc::mq_setattr(self.mqd.0, &new, &mut old) };
-        self.check(rc as isize, "mq_setattr")?;
+        let result = outcome(rc as isize);
+        explain!(
+            "mq_setattr",
+            result,
+            "{}, {{flags: {}}}",
+            self.mqd.0,
+            new.mq_flags
+        );
+        self.check(result, "mq_setattr")?;
         Ok(MqAttributes::from_c(&old))
     }
 
@@ -290,10 +375,12 @@ impl MessageQueue {
     /// `EBADF` only.
     pub fn close(self) -> Result<()> {
         let MessageQueue { mqd, name } = self;
-        if mqd.close() == -1 {
-            return Err(Error::os("mq_close", Some(&name), Errno::last()));
-        }
-        Ok(())
+        let raw = mqd.0;
+        let result = outcome(mqd.close() as isize);
+        explain!("mq_close", result, "{raw}");
+        result
+            .map(drop)
+            .map_err(|errno| Error::os("mq_close", Some(&name), errno))
     }
 
     /// `mq_unlink(name)`: removes the queue's name. Handles still open keep
@@ -304,17 +391,20 @@ impl MessageQueue {
     pub fn unlink(name: &Name) -> Result<()> {
         // SAFETY: the name is a NUL-terminated string valid for the call.
         let rc = unsafe { libc::mq_unlink(name.as_c_str().as_ptr()) };
-        if rc == -1 {
-            return Err(Error::os("mq_unlink", Some(name), Errno::last()));
-        }
-        Ok(())
+        let result = outcome(rc as isize);
+        explain!("mq_unlink", result, "\"{name}\"");
+        result
+            .map(drop)
+            .map_err(|errno| Error::os("mq_unlink", Some(name), errno))
     }
 
-    fn check(&self, rc: isize, call: &'static str) -> Result<usize> {
-        if rc == -1 {
-            Err(Error::os(call, Some(&self.name), Errno::last()))
-        } else {
-            Ok(rc as usize)
-        }
+    fn check(
+        &self,
+        result: std::result::Result<isize, Errno>,
+        call: &'static str,
+    ) -> Result<usize> {
+        result
+            .map(|n| n as usize)
+            .map_err(|errno| Error::os(call, Some(&self.name), errno))
     }
 }

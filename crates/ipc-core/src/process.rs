@@ -19,6 +19,7 @@ use nix::unistd::{ForkResult, Pid};
 
 use crate::cleanup;
 use crate::error::{Error, Refusal, Result};
+use crate::explain::explain;
 
 /// A forked child not yet waited for.
 ///
@@ -99,15 +100,20 @@ pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Resu
         }
         // SAFETY: the caller guarantees the child keeps to async-signal-safe calls if
         // the process is threaded; the child below only runs `child` and exits.
-        let forked =
-            unsafe { nix::unistd::fork() }.map_err(|errno| Error::os("fork", None, errno))?;
+        let forked = unsafe { nix::unistd::fork() }.map_err(|errno| {
+            explain!("fork", Err::<Pid, _>(errno), "");
+            Error::os("fork", None, errno)
+        })?;
         if let ForkResult::Parent { child } = forked {
             registry.add_child(parent.as_raw(), child.as_raw());
         }
         Ok(forked)
     })?;
     match forked {
-        ForkResult::Parent { child: pid } => Ok((Child { pid }, shared)),
+        ForkResult::Parent { child: pid } => {
+            explain!("fork", Ok::<_, Errno>(pid), "");
+            Ok((Child { pid }, shared))
+        }
         ForkResult::Child => {
             // Die with the parent: SIGTERM runs the inherited handler, which exits.
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
@@ -142,7 +148,19 @@ impl Child {
     /// `ECHILD` if it is not our child (or was reaped elsewhere).
     pub fn wait(self) -> Result<ExitStatus> {
         let status = loop {
-            match waitpid(self.pid, None) {
+            let result = waitpid(self.pid, None);
+            explain!(
+                "waitpid",
+                result.map(|_| self.pid),
+                "{}, [{}], 0",
+                self.pid,
+                match result {
+                    Ok(WaitStatus::Exited(_, code)) => format!("exited {code}"),
+                    Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
+                    _ => "...".into(),
+                }
+            );
+            match result {
                 Err(Errno::EINTR) => continue,
                 Err(errno) => break Err(Error::os("waitpid", None, errno)),
                 Ok(WaitStatus::Exited(_, code)) => break Ok(ExitStatus::Exited(code)),

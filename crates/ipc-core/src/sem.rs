@@ -17,6 +17,7 @@ use nix::sys::stat::Mode;
 
 use crate::deadline::Deadline;
 use crate::error::{Error, Result};
+use crate::explain::{explain, oflag as flag_names};
 use crate::name::Name;
 use crate::open::Creation;
 
@@ -68,7 +69,26 @@ impl SemPtr {
 impl Drop for SemPtr {
     fn drop(&mut self) {
         // SAFETY: the pointer came from `sem_open` and is not used after drop.
-        unsafe { libc::sem_close(self.0.as_ptr()) };
+        let rc = unsafe { libc::sem_close(self.0.as_ptr()) };
+        explain!("sem_close", outcome(rc), "{:p}", self.0.as_ptr());
+    }
+}
+
+/// A C return value: `Err(errno)` for -1, read at once.
+fn outcome(rc: libc::c_int) -> std::result::Result<libc::c_int, Errno> {
+    if rc == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// A pointer shown as `0x7f...`.
+struct Address(*mut libc::sem_t);
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:p}", self.0)
     }
 }
 
@@ -100,9 +120,23 @@ impl Semaphore {
                 options.value as libc::c_uint,
             )
         };
-        if sem == libc::SEM_FAILED {
-            return Err(Error::os("sem_open", Some(name), Errno::last()));
-        }
+        let result = if sem == libc::SEM_FAILED {
+            Err(Errno::last())
+        } else {
+            Ok(Address(sem))
+        };
+        explain!(
+            "sem_open",
+            result,
+            "\"{name}\", {}{}",
+            flag_names(options.creation.oflag(), false),
+            if options.creation.creates() {
+                format!(", {:04o}, {}", options.mode.bits(), options.value)
+            } else {
+                String::new()
+            }
+        );
+        result.map_err(|errno| Error::os("sem_open", Some(name), errno))?;
         let sem = NonNull::new(sem).expect("sem_open returned null without SEM_FAILED");
         Ok(Semaphore {
             sem: SemPtr(sem),
@@ -126,7 +160,7 @@ impl Semaphore {
         loop {
             // SAFETY: the pointer is a live semaphore from `sem_open`.
             let rc = unsafe { libc::sem_wait(self.sem.0.as_ptr()) };
-            match self.check(rc, "sem_wait") {
+            match self.check(rc, "sem_wait", "") {
                 Err(e) if e.errno() == Errno::EINTR => continue,
                 other => return other,
             }
@@ -140,7 +174,7 @@ impl Semaphore {
     pub fn try_wait(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_trywait(self.sem.0.as_ptr()) };
-        self.check(rc, "sem_trywait")
+        self.check(rc, "sem_trywait", "")
     }
 
     /// `sem_timedwait`: as [`wait`](Self::wait), giving up at `deadline`.
@@ -151,7 +185,7 @@ impl Semaphore {
     pub fn wait_until(&self, deadline: &Deadline) -> Result<()> {
         // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
         let rc = unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
-        self.check(rc, "sem_timedwait")
+        self.check(rc, "sem_timedwait", &format!(", {deadline}"))
     }
 
     /// `sem_post`: increments the value, waking one waiter.
@@ -161,7 +195,7 @@ impl Semaphore {
     pub fn post(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_post(self.sem.0.as_ptr()) };
-        self.check(rc, "sem_post")
+        self.check(rc, "sem_post", "")
     }
 
     /// `sem_getvalue`: the current value (a snapshot that may change at once).
@@ -172,7 +206,7 @@ impl Semaphore {
         let mut value: libc::c_int = 0;
         // SAFETY: the pointer is a live semaphore; `value` is a writable int.
         let rc = unsafe { libc::sem_getvalue(self.sem.0.as_ptr(), &mut value) };
-        self.check(rc, "sem_getvalue")?;
+        self.check(rc, "sem_getvalue", &format!(", [{value}]"))?;
         Ok(value.max(0) as u32)
     }
 
@@ -183,10 +217,12 @@ impl Semaphore {
     /// `EINVAL` only.
     pub fn close(self) -> Result<()> {
         let Semaphore { sem, name } = self;
-        if sem.close() == -1 {
-            return Err(Error::os("sem_close", Some(&name), Errno::last()));
-        }
-        Ok(())
+        let ptr = sem.0.as_ptr();
+        let result = outcome(sem.close());
+        explain!("sem_close", result, "{ptr:p} /* {name} */");
+        result
+            .map(drop)
+            .map_err(|errno| Error::os("sem_close", Some(&name), errno))
     }
 
     /// `sem_unlink(name)`: removes the name; the semaphore is destroyed when the
@@ -199,17 +235,25 @@ impl Semaphore {
             .map_err(|e| Error::bad_name("sem_unlink", e))?;
         // SAFETY: the name is NUL-terminated and valid for the call.
         let rc = unsafe { libc::sem_unlink(name.as_c_str().as_ptr()) };
-        if rc == -1 {
-            return Err(Error::os("sem_unlink", Some(name), Errno::last()));
-        }
-        Ok(())
+        let result = outcome(rc);
+        explain!("sem_unlink", result, "\"{name}\"");
+        result
+            .map(drop)
+            .map_err(|errno| Error::os("sem_unlink", Some(name), errno))
     }
 
-    fn check(&self, rc: libc::c_int, call: &'static str) -> Result<()> {
-        if rc == -1 {
-            Err(Error::os(call, Some(&self.name), Errno::last()))
-        } else {
-            Ok(())
-        }
+    /// Turns `rc` into a result, narrating `call(sem /* name */ more)` first.
+    fn check(&self, rc: libc::c_int, call: &'static str, more: &str) -> Result<()> {
+        let result = outcome(rc);
+        explain!(
+            call,
+            result,
+            "{:p} /* {} */{more}",
+            self.sem.0.as_ptr(),
+            self.name
+        );
+        result
+            .map(drop)
+            .map_err(|errno| Error::os(call, Some(&self.name), errno))
     }
 }

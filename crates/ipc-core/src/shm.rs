@@ -30,6 +30,7 @@ use nix::sys::mman::{MapFlags, ProtFlags};
 use nix::sys::stat::Mode;
 
 use crate::error::{Error, Refusal, Result};
+use crate::explain::{explain, oflag as flag_names};
 use crate::name::Name;
 use crate::open::{Access, Creation};
 
@@ -58,7 +59,8 @@ impl Default for ShmOptions {
 /// An open shared memory object (its descriptor); closed on drop.
 #[derive(Debug)]
 pub struct SharedMemory {
-    fd: OwnedFd,
+    /// Open until `close` or drop takes it.
+    fd: Option<OwnedFd>,
     name: Name,
     writable: bool,
 }
@@ -73,10 +75,17 @@ impl SharedMemory {
     /// `ENOENT`, `EEXIST`, `EACCES`, `EMFILE`, `ENAMETOOLONG`.
     pub fn open(name: &Name, options: &ShmOptions) -> Result<SharedMemory> {
         let oflag = options.creation.oflag() | options.access.oflag();
-        let fd = nix::sys::mman::shm_open(name.as_c_str(), oflag, options.mode)
-            .map_err(|errno| Error::os("shm_open", Some(name), errno))?;
+        let result = nix::sys::mman::shm_open(name.as_c_str(), oflag, options.mode);
+        explain!(
+            "shm_open",
+            result.as_ref().map(AsRawFd::as_raw_fd).map_err(|e| *e),
+            "\"{name}\", {}, {:04o}",
+            flag_names(oflag, true),
+            options.mode.bits()
+        );
+        let fd = result.map_err(|errno| Error::os("shm_open", Some(name), errno))?;
         Ok(SharedMemory {
-            fd,
+            fd: Some(fd),
             name: name.clone(),
             writable: options.access != Access::ReadOnly,
         })
@@ -96,7 +105,10 @@ impl SharedMemory {
     pub fn set_len(&self, len: u64) -> Result<()> {
         let len = libc::off_t::try_from(len)
             .map_err(|_| Error::os("ftruncate", Some(&self.name), Errno::EFBIG))?;
-        nix::unistd::ftruncate(&self.fd, len)
+        let result = nix::unistd::ftruncate(self.fd(), len).map(|()| 0);
+        explain!("ftruncate", result, "{}, {len}", self.raw_fd());
+        result
+            .map(drop)
             .map_err(|errno| Error::os("ftruncate", Some(&self.name), errno))
     }
 
@@ -105,7 +117,7 @@ impl SharedMemory {
     /// # Errors
     /// `EBADF` only.
     pub fn size(&self) -> Result<u64> {
-        let stat = nix::sys::stat::fstat(self.fd.as_fd())
+        let stat = nix::sys::stat::fstat(self.fd().as_fd())
             .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
         Ok(stat.st_size as u64)
     }
@@ -131,9 +143,20 @@ impl SharedMemory {
         };
         // SAFETY: a new shared mapping placed by the kernel (no address given), so it
         // cannot overlap memory Rust already owns; `Mapping` unmaps it exactly once.
-        let ptr =
-            unsafe { nix::sys::mman::mmap(None, length, prot, MapFlags::MAP_SHARED, &self.fd, 0) }
-                .map_err(|errno| Error::os("mmap", Some(&self.name), errno))?;
+        let result =
+            unsafe { nix::sys::mman::mmap(None, length, prot, MapFlags::MAP_SHARED, self.fd(), 0) };
+        explain!(
+            "mmap",
+            result.map(|p| format!("{:p}", p.as_ptr())),
+            "NULL, {len}, {}, MAP_SHARED, {}, 0",
+            if self.writable {
+                "PROT_READ|PROT_WRITE"
+            } else {
+                "PROT_READ"
+            },
+            self.raw_fd()
+        );
+        let ptr = result.map_err(|errno| Error::os("mmap", Some(&self.name), errno))?;
         Ok(Mapping {
             ptr: ptr.cast(),
             len,
@@ -143,7 +166,13 @@ impl SharedMemory {
 
     /// The descriptor number, as C programs print it.
     pub fn raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.fd().as_raw_fd()
+    }
+
+    fn fd(&self) -> &OwnedFd {
+        self.fd
+            .as_ref()
+            .expect("the descriptor is open until close or drop")
     }
 
     /// `close(fd)`: releases the descriptor and reports an error, where `drop` would
@@ -151,9 +180,9 @@ impl SharedMemory {
     ///
     /// # Errors
     /// `EBADF` or `EIO`, which a live descriptor does not meet in practice.
-    pub fn close(self) -> Result<()> {
-        let SharedMemory { fd, name, .. } = self;
-        nix::unistd::close(fd.into_raw_fd()).map_err(|errno| Error::os("close", Some(&name), errno))
+    pub fn close(mut self) -> Result<()> {
+        let fd = self.fd.take().expect("open until closed");
+        close_narrated(fd).map_err(|errno| Error::os("close", Some(&self.name), errno))
     }
 
     /// `shm_unlink(name)`: removes `/dev/shm/NAME`. Open descriptors and mappings
@@ -162,14 +191,33 @@ impl SharedMemory {
     /// # Errors
     /// `ENOENT`, `EACCES`.
     pub fn unlink(name: &Name) -> Result<()> {
-        nix::sys::mman::shm_unlink(name.as_c_str())
+        let result = nix::sys::mman::shm_unlink(name.as_c_str()).map(|()| 0);
+        explain!("shm_unlink", result, "\"{name}\"");
+        result
+            .map(drop)
             .map_err(|errno| Error::os("shm_unlink", Some(name), errno))
     }
 }
 
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        if let Some(fd) = self.fd.take() {
+            let _ = close_narrated(fd);
+        }
+    }
+}
+
+/// `close(fd)`, narrated.
+fn close_narrated(fd: OwnedFd) -> std::result::Result<(), Errno> {
+    let raw = fd.into_raw_fd();
+    let result = nix::unistd::close(raw).map(|()| 0);
+    explain!("close", result, "{raw}");
+    result.map(drop)
+}
+
 impl AsFd for SharedMemory {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.fd().as_fd()
     }
 }
 
@@ -283,7 +331,10 @@ impl Mapping {
         // SAFETY: the range is exactly the one `mmap` returned, and `this` is never
         // dropped, so it is unmapped once; no reference into it survives (the
         // accessors hand out none).
-        unsafe { nix::sys::mman::munmap(this.ptr.cast(), this.len) }
+        let result = unsafe { nix::sys::mman::munmap(this.ptr.cast(), this.len) }.map(|()| 0);
+        explain!("munmap", result, "{:p}, {}", this.ptr.as_ptr(), this.len);
+        result
+            .map(drop)
             .map_err(|errno| Error::os("munmap", None, errno))
     }
 }
@@ -291,6 +342,7 @@ impl Mapping {
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: as in `unmap`: the range came from `mmap` and is unmapped once.
-        let _ = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) };
+        let result = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) }.map(|()| 0);
+        explain!("munmap", result, "{:p}, {}", self.ptr.as_ptr(), self.len);
     }
 }

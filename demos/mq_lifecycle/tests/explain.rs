@@ -1,0 +1,110 @@
+//! `--explain` narrates the calls `ipc-core` really makes: checked against what
+//! `strace` sees the same run make.
+
+use std::process::Command;
+
+use demo_harness::{Demo, Objects};
+use ipc_core::cleanup::ObjectKind;
+
+const DEMO: Demo = Demo {
+    name: "mq_lifecycle",
+    bin: env!("CARGO_BIN_EXE_mq_lifecycle"),
+    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_mq_lifecycle")]),
+};
+
+/// One queue call, reduced to what both narrations show: the call (in its kernel
+/// name), the arguments that matter, the result.
+fn normalise_explain(line: &str) -> Option<String> {
+    let (call, rest) = line.split_once('(')?;
+    let (args, result) = rest.rsplit_once(") = ")?;
+    let args: Vec<&str> = args.split(", ").collect();
+    Some(match call {
+        "mq_open" => format!("mq_open {} = {result}", args[0].replacen("\"/", "\"", 1)),
+        "mq_send" => format!(
+            "mq_timedsend {} {} {} {} = {result}",
+            args[0], args[1], args[2], args[3]
+        ),
+        "mq_receive" => format!(
+            "mq_timedreceive {} {} {} {} = {result}",
+            args[0], args[1], args[2], args[3]
+        ),
+        "mq_close" => format!("close {} = {result}", args[0]),
+        "mq_unlink" => format!("mq_unlink {} = {result}", args[0].replacen("\"/", "\"", 1)),
+        _ => return None,
+    })
+}
+
+fn normalise_strace(line: &str) -> Option<String> {
+    let line = line.trim();
+    let (call, rest) = line.split_once('(')?;
+    // strace pads the result: `close(3)          = 0`.
+    let (args, result) = rest.rsplit_once(')')?;
+    let result = result
+        .trim()
+        .strip_prefix("= ")?
+        .split_whitespace()
+        .next()?;
+    let args: Vec<&str> = args.split(", ").collect();
+    Some(match call {
+        "mq_open" => format!("mq_open {} = {result}", args[0]),
+        "mq_timedsend" | "mq_timedreceive" => {
+            format!(
+                "{call} {} {} {} {} = {result}",
+                args[0], args[1], args[2], args[3]
+            )
+        }
+        "close" => format!("close {} = {result}", args[0]),
+        "mq_unlink" => format!("mq_unlink {} = {result}", args[0]),
+        _ => return None,
+    })
+}
+
+#[test]
+fn explain_matches_the_system_calls_strace_sees() {
+    let _lock = DEMO.lock();
+    let trace = std::env::temp_dir().join(format!(
+        "mq_lifecycle-explain-{}.strace",
+        std::process::id()
+    ));
+    let out = Command::new("strace")
+        .args([
+            "-qq",
+            "-e",
+            "trace=mq_open,mq_timedsend,mq_timedreceive,mq_unlink,close",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(DEMO.bin)
+        .arg("--explain")
+        .output()
+        .expect("strace is needed for this test (apt-get install strace)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let traced = std::fs::read_to_string(&trace).unwrap();
+    let _ = std::fs::remove_file(&trace);
+
+    let explained: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(normalise_explain)
+        .collect();
+    // Only the descriptor of the queue: the run's other closes are not IPC calls.
+    let queue_fd = explained[0].rsplit(' ').next().unwrap().to_owned();
+    let seen: Vec<String> = traced
+        .lines()
+        .filter_map(normalise_strace)
+        .filter(|call| {
+            !call.starts_with("close ") || call.starts_with(&format!("close {queue_fd} "))
+        })
+        .skip_while(|call| !call.starts_with("mq_open"))
+        .collect();
+    assert_eq!(
+        explained.len(),
+        9,
+        "open, 3 sends, 3 receives, close, unlink: {explained:#?}"
+    );
+    assert_eq!(explained, seen);
+    DEMO.objects.assert_none_left();
+}
