@@ -11,6 +11,8 @@ pub struct Usage {
     pub about: &'static str,
     /// The demo's own flags, with one line of help each.
     pub flags: &'static [(&'static str, &'static str)],
+    /// Options that take a value: `(name, default, help)`, as in `--procs 8`.
+    pub options: &'static [(&'static str, &'static str, &'static str)],
 }
 
 /// The parsed command line.
@@ -21,6 +23,7 @@ pub struct Cli {
     /// `--explain`: narrate every IPC call on stderr.
     pub explain: bool,
     flags: Vec<&'static str>,
+    values: Vec<(&'static str, String)>,
 }
 
 impl Cli {
@@ -46,7 +49,24 @@ impl Cli {
         args: impl IntoIterator<Item = OsString>,
     ) -> Result<Option<Cli>, String> {
         let mut cli = Cli::default();
-        for arg in args {
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let text = arg.to_str().unwrap_or_default();
+            let (key, inline) = match text.split_once('=') {
+                Some((key, value)) => (key, Some(value.to_owned())),
+                None => (text, None),
+            };
+            if let Some((name, _, _)) = usage.options.iter().find(|(name, _, _)| *name == key) {
+                let value = match inline {
+                    Some(value) => value,
+                    None => args
+                        .next()
+                        .and_then(|v| v.into_string().ok())
+                        .ok_or_else(|| format!("{name} needs a value"))?,
+                };
+                cli.values.push((name, value));
+                continue;
+            }
             match arg.to_str() {
                 Some("--help" | "-h") => return Ok(None),
                 Some("--step") => cli.step = true,
@@ -64,6 +84,34 @@ impl Cli {
     /// Whether the demo's own `flag` was given.
     pub fn has(&self, flag: &str) -> bool {
         self.flags.contains(&flag)
+    }
+
+    /// The whole number given for `option` (its default if absent), at least `min`.
+    /// A bad value is a usage error: printed, exit status 2.
+    pub fn number(&self, usage: &Usage, option: &str, min: u64) -> u64 {
+        let default = usage
+            .options
+            .iter()
+            .find(|(name, _, _)| *name == option)
+            .map(|(_, default, _)| *default)
+            .expect("the option is in the usage");
+        let text = self
+            .values
+            .iter()
+            .rev()
+            .find(|(name, _)| *name == option)
+            .map_or(default, |(_, value)| value.as_str());
+        match text.parse::<u64>() {
+            Ok(n) if n >= min => n,
+            _ => {
+                eprint!(
+                    "{}: {option} takes a whole number of at least {min}, not '{text}'\n\n{}",
+                    usage.name,
+                    help(usage)
+                );
+                std::process::exit(2)
+            }
+        }
     }
 }
 
@@ -83,9 +131,15 @@ pub fn help(usage: &Usage) -> String {
         "narrate every IPC call on stderr as it is made: mq_open(...) = 3",
     ));
     lines.extend(usage.flags.iter().copied());
+    let options: Vec<(String, String)> = usage
+        .options
+        .iter()
+        .map(|(name, default, what)| (format!("{name} N"), format!("{what} (default {default})")))
+        .collect();
+    lines.extend(options.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     lines.push(("-h, --help", "print this help"));
     for (flag, what) in lines {
-        text.push_str(&format!("  {flag:<12} {what}\n"));
+        text.push_str(&format!("  {flag:<14} {what}\n"));
     }
     text.push_str(
         "\nCtrl+C, SIGTERM or SIGHUP at any moment: every object the demo created is \
@@ -102,6 +156,7 @@ mod tests {
         name: "demo",
         about: "A demo.",
         flags: &[("--unlink", "remove the object")],
+        options: &[("--procs", "8", "processes")],
     };
 
     fn parse(args: &[&str]) -> Result<Option<Cli>, String> {
@@ -117,6 +172,16 @@ mod tests {
         assert!(cli.explain);
         assert!(cli.has("--unlink"));
         assert!(!parse(&[]).unwrap().unwrap().step);
+    }
+
+    #[test]
+    fn options_take_values() {
+        let cli = parse(&["--procs", "3"]).unwrap().unwrap();
+        assert_eq!(cli.number(&USAGE, "--procs", 1), 3);
+        let cli = parse(&["--procs=5"]).unwrap().unwrap();
+        assert_eq!(cli.number(&USAGE, "--procs", 1), 5);
+        assert_eq!(parse(&[]).unwrap().unwrap().number(&USAGE, "--procs", 1), 8);
+        assert_eq!(parse(&["--procs"]).unwrap_err(), "--procs needs a value");
     }
 
     #[test]

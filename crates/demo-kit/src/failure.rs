@@ -3,26 +3,42 @@
 
 use ipc_core::Error;
 
-/// A failed step: the `perror` prefix the C program uses, and the error.
+/// A failed step: the `perror` prefix the C program uses and the error, or a
+/// plain message for a failure that is not a call's.
 #[derive(Debug)]
-pub struct Failure {
-    prefix: &'static str,
-    error: Error,
+pub struct Failure(What);
+
+#[derive(Debug)]
+enum What {
+    Call { prefix: &'static str, error: Error },
+    Message(String),
 }
 
 impl Failure {
-    /// The line C's `perror(prefix)` prints: `mq_open failed: File exists`.
+    /// A failure that is not an IPC call's, printed as it is.
+    pub fn message(text: impl Into<String>) -> Failure {
+        Failure(What::Message(text.into()))
+    }
+
+    /// The line to print: what C's `perror(prefix)` prints, `mq_open failed: File
+    /// exists`, or the message.
     pub fn line(&self) -> String {
-        self.error.perror_line(self.prefix)
+        match &self.0 {
+            What::Call { prefix, error } => error.perror_line(prefix),
+            What::Message(text) => text.clone(),
+        }
     }
 
-    /// The underlying error.
-    pub fn error(&self) -> &Error {
-        &self.error
+    /// The underlying error, if a call failed.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.0 {
+            What::Call { error, .. } => Some(error),
+            What::Message(_) => None,
+        }
     }
 
-    /// Prints the `perror` line, unlinks the objects this process still owns (so a
-    /// failed run leaves nothing behind) and exits with status 1.
+    /// Prints the line, unlinks the objects this process still owns (so a failed
+    /// run leaves nothing behind) and exits with status 1.
     pub fn exit(self) -> ! {
         eprintln!("{}", self.line());
         for leftover in ipc_core::cleanup::unlink_owned() {
@@ -40,6 +56,6 @@ pub trait Perror<T> {
 
 impl<T> Perror<T> for Result<T, Error> {
     fn perror(self, prefix: &'static str) -> Result<T, Failure> {
-        self.map_err(|error| Failure { prefix, error })
+        self.map_err(|error| Failure(What::Call { prefix, error }))
     }
 }

@@ -1,6 +1,7 @@
 //! What every lifecycle demo shares, so each demo's `main.rs` reads like its C original:
 //!
 //! - [`cli`]: `--help`, `--step` and a demo's own flags;
+//! - [`facility`]: the three kinds of objects behind one interface, for the labs;
 //! - [`step`]: the `--step` pauses, on stderr so stdout stays the transcript;
 //! - [`failure`]: `perror`-style failures that unlink what the demo owns and exit 1;
 //! - [`stale`]: recreating an object a crashed run left behind;
@@ -9,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod facility;
 pub mod failure;
 pub mod stale;
 pub mod start;
@@ -17,5 +19,5 @@ pub mod step;
 pub use cli::{Cli, Usage};
 pub use failure::{Failure, Perror};
 pub use stale::create_replacing_stale;
-pub use start::start;
+pub use start::{start, start_lab};
 pub use step::Steps;

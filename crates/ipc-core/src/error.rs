@@ -45,6 +45,11 @@ pub enum Refusal {
     },
     /// A length of zero was asked for where the call needs at least one byte.
     ZeroLength,
+    /// The offset is not aligned for the value placed there.
+    Misaligned {
+        /// The offset asked for.
+        offset: usize,
+    },
     /// The cleanup registry has no room left, or cannot handle this object or call
     /// with the strategy in force; the text says which.
     Cleanup(&'static str),
@@ -63,6 +68,9 @@ impl fmt::Display for Refusal {
                 "{len} bytes at offset {offset} lie outside the {mapped}-byte mapping"
             ),
             Refusal::ZeroLength => f.write_str("a length of 0 is not allowed here"),
+            Refusal::Misaligned { offset } => {
+                write!(f, "offset {offset} is not aligned for this value")
+            }
             Refusal::Cleanup(why) => f.write_str(why),
         }
     }

@@ -7,6 +7,7 @@
 //! | [`mq`] | [`MessageQueue`] | `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`, `mq_setattr`, `mq_close`, `mq_unlink` |
 //! | [`sem`] | [`Semaphore`] | `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`, `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink` |
 //! | [`shm`] | [`SharedMemory`], [`Mapping`] | `shm_open`, `ftruncate`, `mmap`, `close`, `munmap`, `shm_unlink` |
+//! | [`pshared`] | [`SharedMutex`] | `pthread_mutexattr_setpshared`, `pthread_mutex_init`, `pthread_mutex_lock`, `pthread_mutex_unlock` |
 //! | [`process`] | [`process::Child`] | `fork`, `waitpid`, `_exit` |
 //! | [`cleanup`] | | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
 //! | [`interruptible`] | | blocking calls that Ctrl+C ends with nothing changed |
@@ -36,6 +37,7 @@ pub mod mq;
 pub mod name;
 pub mod open;
 pub mod process;
+pub mod pshared;
 pub mod sem;
 pub mod shm;
 
@@ -44,7 +46,9 @@ pub use error::{Error, Refusal, Result};
 pub use mq::{Capacity, MessageQueue, MqAttributes, MqOptions, Received};
 pub use name::{Name, NameError, NAME_MAX, SEM_NAME_MAX};
 pub use nix::errno::Errno;
+pub use nix::sys::signal::Signal;
 pub use nix::sys::stat::Mode;
 pub use open::{Access, Creation};
+pub use pshared::{SharedMutex, SharedSemaphore, SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE};
 pub use sem::{SemOptions, Semaphore, SEM_VALUE_MAX};
 pub use shm::{Mapping, SharedMemory, ShmOptions};

@@ -53,3 +53,9 @@ impl Access {
         }
     }
 }
+
+/// `umask(mask)`: sets the bits removed from the mode of every object (and file)
+/// this process creates from now on; returns the previous mask.
+pub fn set_umask(mask: nix::sys::stat::Mode) -> nix::sys::stat::Mode {
+    nix::sys::stat::umask(mask)
+}

@@ -141,6 +141,18 @@ impl Child {
         self.pid
     }
 
+    /// `kill(pid, signal)`: sends the child a signal (it must still be waited for).
+    ///
+    /// # Errors
+    /// `ESRCH` if it is gone; `EPERM`.
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        let result = nix::sys::signal::kill(self.pid, signal).map(|()| 0);
+        explain!("kill", result, "{}, {signal}", self.pid);
+        result
+            .map(drop)
+            .map_err(|errno| Error::os("kill", None, errno))
+    }
+
     /// `waitpid(pid, &status, 0)`: waits for the child to end, reaps it and forgets
     /// it in the cleanup registry. Retries on `EINTR`.
     ///

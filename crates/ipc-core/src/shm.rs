@@ -23,7 +23,7 @@
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::mman::{MapFlags, ProtFlags};
@@ -238,6 +238,44 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0)`:
+    /// shared memory with no name, shared only with the children this process forks
+    /// afterwards, gone with the last of them. Nothing to unlink, so nothing can leak.
+    ///
+    /// # Errors
+    /// A refusal for `len == 0`; `ENOMEM`.
+    pub fn anonymous(len: usize) -> Result<Mapping> {
+        let Some(length) = NonZeroUsize::new(len) else {
+            return Err(Error::refused(
+                "mmap",
+                None,
+                Errno::EINVAL,
+                Refusal::ZeroLength,
+            ));
+        };
+        // SAFETY: a new anonymous shared mapping placed by the kernel, overlapping
+        // nothing; `Mapping` unmaps it exactly once.
+        let result = unsafe {
+            nix::sys::mman::mmap_anonymous(
+                None,
+                length,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        };
+        explain!(
+            "mmap",
+            result.map(|p| format!("{:p}", p.as_ptr())),
+            "NULL, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0"
+        );
+        let ptr = result.map_err(|errno| Error::os("mmap", None, errno))?;
+        Ok(Mapping {
+            ptr: ptr.cast(),
+            len,
+            writable: true,
+        })
+    }
+
     /// Length of the mapping in bytes.
     pub fn len(&self) -> usize {
         self.len
@@ -272,6 +310,39 @@ impl Mapping {
                 },
             )),
         }
+    }
+
+    /// The address of `len` bytes at `offset`, checked to lie inside the mapping.
+    pub(crate) fn range_ptr(
+        &self,
+        call: &'static str,
+        offset: usize,
+        len: usize,
+    ) -> Result<*mut u8> {
+        self.check_range(call, offset, len)?;
+        // SAFETY: the range lies inside the mapping (checked just above).
+        Ok(unsafe { self.ptr.as_ptr().add(offset) })
+    }
+
+    /// The 8 bytes at `offset` (a multiple of 8) as an atomic counter shared with
+    /// every process that maps the object. Atomics may be changed by anyone at any
+    /// time, so this reference promises nothing false.
+    ///
+    /// # Errors
+    /// A refusal for a range outside the mapping or an offset not a multiple of 8.
+    pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
+        let ptr = self.range_ptr("atomic", offset, 8)?;
+        if ptr.align_offset(std::mem::align_of::<AtomicU64>()) != 0 {
+            return Err(Error::refused(
+                "atomic",
+                None,
+                Errno::EINVAL,
+                Refusal::Misaligned { offset },
+            ));
+        }
+        // SAFETY: 8 bytes inside the mapping (which outlives the reference), aligned
+        // for `AtomicU64` (checked), only ever accessed atomically.
+        Ok(unsafe { AtomicU64::from_ptr(ptr.cast()) })
     }
 
     /// Copies `buf.len()` bytes starting at `offset` out of the mapping.

@@ -17,6 +17,7 @@ const USAGE: Usage = Usage {
     about: "Create the shared memory object /ep_exclusive with O_CREAT|O_EXCL, or, if it\n\
             already exists (EEXIST), open it. It is left in /dev/shm for the next run.",
     flags: &[("--unlink", "remove /ep_exclusive (shm_unlink) and exit")],
+    options: &[],
 };
 
 fn main() {

@@ -27,6 +27,7 @@ const USAGE: Usage = Usage {
     about: "Create a POSIX message queue, send three messages with priorities 1, 9 and 5,\n\
             receive them highest priority first, close the handle, then unlink the queue.",
     flags: &[],
+    options: &[],
 };
 
 fn main() {

@@ -16,6 +16,7 @@ const USAGE: Usage = Usage {
     about: "Open a POSIX message queue with O_NONBLOCK: receiving from the empty queue fails\n\
             at once with EAGAIN; after one send, the receive succeeds.",
     flags: &[],
+    options: &[],
 };
 
 fn main() {

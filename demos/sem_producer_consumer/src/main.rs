@@ -20,6 +20,7 @@ const USAGE: Usage = Usage {
     about: "A producer (the parent) and a consumer (a forked child) take turns through two\n\
             named semaphores, /ep_sem_empty and /ep_sem_full, for four items.",
     flags: &[],
+    options: &[],
 };
 
 fn main() {

@@ -23,6 +23,7 @@ const USAGE: Usage = Usage {
     about: "A parent and a forked child share 256 bytes of POSIX shared memory, /ep_safe_shm,\n\
             and take turns on it under a named semaphore used as a lock, /ep_shm_lock.",
     flags: &[],
+    options: &[],
 };
 
 fn main() {

@@ -4,7 +4,9 @@
 //! and printing are all allowed.
 //!
 //! A forked child has none of its parent's threads, so a process using this
-//! strategy must not fork (`process::fork` refuses).
+//! strategy must not fork once it is installed (`process::fork` refuses). It may
+//! fork *before* installing it: children registered then are stopped (sent the
+//! same signal, and reaped) like those of the in-handler strategy.
 
 use super::registry::{self, termination_set, ObjectKind};
 use super::unlink_object;
@@ -38,6 +40,22 @@ pub(crate) fn install() -> Result<()> {
 fn clean_up_and_exit(signal: i32) -> ! {
     registry::critical(|registry| {
         let me = std::process::id() as libc::pid_t;
+        for child in registry
+            .children
+            .iter()
+            .filter(|c| c.pid != 0 && c.owner == me)
+        {
+            let pid = nix::unistd::Pid::from_raw(child.pid);
+            // Only a child of ours not yet reaped: WNOHANG says which, so a reused
+            // pid is never signalled.
+            if let Ok(nix::sys::wait::WaitStatus::StillAlive) =
+                nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG))
+            {
+                let _ =
+                    nix::sys::signal::kill(pid, nix::sys::signal::Signal::try_from(signal).ok());
+                let _ = nix::sys::wait::waitpid(pid, None);
+            }
+        }
         for object in registry.objects.iter().filter(|o| o.used && o.owner == me) {
             // The name was valid when it was registered.
             if let Ok(name) = Name::from_bytes(object.name_bytes()) {

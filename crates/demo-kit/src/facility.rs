@@ -1,0 +1,76 @@
+//! The three kinds of objects behind one interface, for the labs that do the same
+//! thing to each: open, create, unlink.
+
+use ipc_core::cleanup::{unlink_object, ObjectKind};
+use ipc_core::{
+    Access, Creation, MessageQueue, Mode, MqOptions, Name, Result, SemOptions, Semaphore,
+    SharedMemory, ShmOptions,
+};
+
+/// Every kind, in the order the labs report them.
+pub const ALL: [ObjectKind; 3] = [
+    ObjectKind::SharedMemory,
+    ObjectKind::Semaphore,
+    ObjectKind::MessageQueue,
+];
+
+/// The kind in words.
+pub fn label(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::SharedMemory => "shared memory",
+        ObjectKind::Semaphore => "semaphore",
+        ObjectKind::MessageQueue => "message queue",
+    }
+}
+
+/// An open handle of any kind; closed on drop.
+#[derive(Debug)]
+pub enum Handle {
+    /// From `shm_open`.
+    Shm(SharedMemory),
+    /// From `sem_open`.
+    Sem(Semaphore),
+    /// From `mq_open`.
+    Mq(MessageQueue),
+}
+
+/// Opens (or creates, per `creation`) the object `name` of `kind`, read-write, with
+/// `mode` for a new one (a semaphore starts at 0; a queue gets the system defaults).
+pub fn open(kind: ObjectKind, name: &Name, creation: Creation, mode: Mode) -> Result<Handle> {
+    Ok(match kind {
+        ObjectKind::SharedMemory => Handle::Shm(SharedMemory::open(
+            name,
+            &ShmOptions {
+                creation,
+                access: Access::ReadWrite,
+                mode,
+            },
+        )?),
+        ObjectKind::Semaphore => Handle::Sem(Semaphore::open(
+            name,
+            &SemOptions {
+                creation,
+                mode,
+                value: 0,
+            },
+        )?),
+        ObjectKind::MessageQueue => Handle::Mq(MessageQueue::open(
+            name,
+            &MqOptions {
+                creation,
+                mode,
+                ..MqOptions::default()
+            },
+        )?),
+    })
+}
+
+/// Unlinks `name` of `kind`.
+pub fn unlink(kind: ObjectKind, name: &Name) -> Result<()> {
+    unlink_object(kind, name)
+}
+
+/// A name unique to this process: `/PREFIX_PID_TAG`.
+pub fn unique_name(prefix: &str, tag: &str) -> Name {
+    Name::new(&format!("/{prefix}_{}_{tag}", std::process::id())).expect("a valid name")
+}
