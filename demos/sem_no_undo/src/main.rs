@@ -1,2 +1,91 @@
-//! placeholder
-fn main() {}
+//! `sem_no_undo`: a named semaphore is not released when its holder dies.
+//!
+//! A child takes a lock (a named semaphore with value 1) and is killed with
+//! SIGKILL while holding it. Nothing gives it back: the value stays 0 and the
+//! parent's timed wait ends in `ETIMEDOUT`. POSIX named semaphores have no undo.
+
+use std::time::{Duration, Instant};
+
+use demo_kit::facility::unique_name;
+use demo_kit::{Failure, Perror, Usage};
+use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::process::{self, ExitStatus};
+use ipc_core::{Creation, Deadline, Errno, Mapping, Mode, SemOptions, Semaphore, Signal};
+
+const USAGE: Usage = Usage {
+    name: "sem_no_undo",
+    about: "A child takes a named semaphore used as a lock and dies holding it: the value\n\
+            stays 0, and a timed wait for it ends in ETIMEDOUT. There is no undo.",
+    flags: &[],
+    options: &[("--wait-ms", "500", "how long the parent waits for the lock")],
+};
+
+fn main() {
+    // It forks and holds only a semaphore: the in-handler cleanup fits.
+    demo_kit::start(&USAGE, Strategy::InHandler, None, |cli, _| {
+        run(Duration::from_millis(cli.number(&USAGE, "--wait-ms", 1)))
+    });
+}
+
+fn run(patience: Duration) -> Result<(), Failure> {
+    let name = unique_name("sem_no_undo", "lock");
+    let options = SemOptions {
+        creation: Creation::CreateExclusive,
+        mode: Mode::from_bits_truncate(0o600),
+        value: 1,
+    };
+    let lock = cleanup::own(ObjectKind::Semaphore, &name, || {
+        Semaphore::open(&name, &options)
+    })
+    .perror("sem_open")?;
+    println!(
+        "created the lock {name} with value {}",
+        lock.value().perror("sem_getvalue")?
+    );
+
+    let flag = Mapping::anonymous(64).perror("mmap")?;
+    let taken = flag.init_shared_semaphore(0, 0).perror("sem_init")?;
+    let (holder, lock) = process::fork(lock, |lock| {
+        // Take the lock, say so, and never give it back.
+        if lock.wait().is_err() || taken.post().is_err() {
+            return 1;
+        }
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+    .perror("fork")?;
+    taken.wait().perror("sem_wait")?;
+    println!(
+        "the child took the lock: value {}",
+        lock.value().perror("sem_getvalue")?
+    );
+    holder.signal(Signal::SIGKILL).perror("kill")?;
+    let status = holder.wait().perror("waitpid")?;
+    if status != ExitStatus::Signaled(Signal::SIGKILL) {
+        return Err(Failure::message(
+            "sem_no_undo: the holder was not killed by SIGKILL",
+        ));
+    }
+    let after = lock.value().perror("sem_getvalue")?;
+    println!("the child died holding it ({status:?}): value {after}");
+
+    let start = Instant::now();
+    let deadline = Deadline::after(patience).perror("clock_gettime")?;
+    let waited = lock.wait_until(&deadline);
+    let elapsed = start.elapsed().as_millis();
+    let outcome = match &waited {
+        Ok(()) => "got the lock?!".to_owned(),
+        Err(e) => format!("{:?} after {elapsed} ms", e.errno()),
+    };
+    println!("sem_timedwait for {} ms: {outcome}", patience.as_millis());
+    drop(lock);
+    cleanup::unlink(ObjectKind::Semaphore, &name).perror("sem_unlink")?;
+    let timed_out = waited.is_err_and(|e| e.errno() == Errno::ETIMEDOUT);
+    println!(
+        "verdict: the holder was killed with the lock taken; the value stayed {after} and the wait {} \
+         after {elapsed} ms: no undo",
+        if timed_out { "ended in ETIMEDOUT" } else { "did not time out" }
+    );
+    Ok(())
+}
