@@ -94,6 +94,12 @@ pub fn exists(kind: ObjectKind, name: &str) -> bool {
 
 /// Runs `bin` with `args`, stdin empty, stdout and stderr piped, and waits for it.
 pub fn run_piped(bin: &str, args: &[&str]) -> Output {
+    run_piped_pid(bin, args).1
+}
+
+/// As [`run_piped`], also returning the process id it ran with (labs put it in
+/// their object names).
+pub fn run_piped_pid(bin: &str, args: &[&str]) -> (u32, Output) {
     let mut child = Command::new(bin)
         .args(args)
         .stdin(Stdio::null())
@@ -117,11 +123,14 @@ pub fn run_piped(bin: &str, args: &[&str]) -> Output {
     let _ = out.read_to_end(&mut stdout);
     let status = wait_bounded(&mut child, pgid);
     stderr.extend(reader.join().unwrap());
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
+    (
+        pgid.as_raw() as u32,
+        Output {
+            status,
+            stdout,
+            stderr,
+        },
+    )
 }
 
 /// Waits for `child` for at most [`PATIENCE`]; kills its group and panics after that.
@@ -525,4 +534,112 @@ impl Demo {
         );
         self.objects.assert_none_left();
     }
+}
+
+/// A lab run: its pid, stdout, and its `verdict:` line.
+pub struct LabRun {
+    /// The lab's process id (in its object names).
+    pub pid: u32,
+    /// Everything it printed.
+    pub stdout: String,
+    /// Its last line, without `verdict: `.
+    pub verdict: String,
+}
+
+/// Runs a lab piped with `args`, asserts it exits 0 with a last line `verdict: ...`
+/// and that it left none of the objects `/PREFIX_PID_TAG` for `tags`, nor any
+/// process of its group.
+pub fn run_lab(bin: &str, args: &[&str], prefix: &str, tags: &[(ObjectKind, &str)]) -> LabRun {
+    let (pid, out) = run_piped_pid(bin, args);
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{bin} {args:?}: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdict = stdout
+        .lines()
+        .last()
+        .and_then(|line| line.strip_prefix("verdict: "))
+        .unwrap_or_else(|| panic!("no verdict line last:\n{stdout}"))
+        .to_owned();
+    assert_lab_left_nothing(pid, prefix, tags);
+    LabRun {
+        pid,
+        stdout,
+        verdict,
+    }
+}
+
+/// Asserts no object `/PREFIX_PID_TAG` of `tags` exists and no process of the
+/// group `pid` runs.
+pub fn assert_lab_left_nothing(pid: u32, prefix: &str, tags: &[(ObjectKind, &str)]) {
+    let left: Vec<String> = tags
+        .iter()
+        .map(|(kind, tag)| (*kind, format!("/{prefix}_{pid}_{tag}")))
+        .filter(|(kind, name)| exists(*kind, name))
+        .map(|(_, name)| name)
+        .collect();
+    for (kind, name) in tags
+        .iter()
+        .map(|(k, t)| (*k, format!("/{prefix}_{pid}_{t}")))
+    {
+        let _ = ipc_core::cleanup::unlink_object(kind, &Name::new(&name).unwrap());
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let start = Instant::now();
+    while !live_members(Pid::from_raw(pid as i32)).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "processes of the lab still run"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The numbers in `text`, in order (`"lost 5 of 10"` gives `[5, 10]`).
+pub fn numbers(text: &str) -> Vec<u64> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Starts a lab in its own process group, lets it run for `after`, sends `signal`
+/// to `target`, and checks it exits (not killed) with 128 + N leaving nothing.
+pub fn interrupt_lab(
+    bin: &str,
+    args: &[&str],
+    after: Duration,
+    signal: Signal,
+    target: Target,
+    prefix: &str,
+    tags: &[(ObjectKind, &str)],
+) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+    let pid = Pid::from_raw(child.id() as i32);
+    std::thread::sleep(after);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "{bin} finished before the signal: give it more work"
+    );
+    match target {
+        Target::Group => killpg(pid, signal).unwrap(),
+        Target::Parent => kill(pid, signal).unwrap(),
+    }
+    let status = wait_bounded(&mut child, pid);
+    assert_eq!(
+        status.code(),
+        Some(128 + signal as i32),
+        "{signal}: {status:?}"
+    );
+    assert_lab_left_nothing(pid.as_raw() as u32, prefix, tags);
 }

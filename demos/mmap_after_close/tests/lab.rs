@@ -1,0 +1,29 @@
+//! The mapping survives close(fd): checked from the verdict.
+
+use demo_harness::{numbers, run_lab};
+use ipc_core::cleanup::ObjectKind;
+
+#[test]
+fn the_mapping_outlives_the_descriptor() {
+    let lab = run_lab(
+        env!("CARGO_BIN_EXE_mmap_after_close"),
+        &["--size", "8192"],
+        "mmap_after_close",
+        &[(ObjectKind::SharedMemory, "shm")],
+    );
+    // "after close(fd F) the mapping read back N/T bytes, fd F was reused by the
+    // next open, and /proc/self/maps still listed the object"
+    let n = numbers(&lab.verdict);
+    assert_eq!(n[1], n[2], "every byte read back: {}", lab.verdict);
+    assert!(
+        lab.verdict.contains(&format!("fd {} was reused", n[0])),
+        "{}",
+        lab.verdict
+    );
+    assert!(
+        lab.verdict.ends_with("still listed the object"),
+        "{}",
+        lab.verdict
+    );
+    assert!(lab.stdout.contains("mapped 8192 bytes"));
+}

@@ -1,0 +1,23 @@
+//! A dead holder never gives the semaphore back: checked from the verdict.
+
+use demo_harness::{numbers, run_lab};
+use ipc_core::cleanup::ObjectKind;
+
+#[test]
+fn a_semaphore_held_by_a_dead_process_stays_taken() {
+    let lab = run_lab(
+        env!("CARGO_BIN_EXE_sem_no_undo"),
+        &["--wait-ms", "200"],
+        "sem_no_undo",
+        &[(ObjectKind::Semaphore, "lock")],
+    );
+    // "the value stayed 0 and the wait ended in ETIMEDOUT after W ms: no undo"
+    let n = numbers(&lab.verdict);
+    assert_eq!(n[0], 0, "{}", lab.verdict);
+    assert!(
+        lab.verdict.contains("ended in ETIMEDOUT"),
+        "{}",
+        lab.verdict
+    );
+    assert!(n[1] >= 190, "waited the whole deadline: {}", lab.verdict);
+}
