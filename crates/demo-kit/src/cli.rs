@@ -13,6 +13,8 @@ pub struct Usage {
     pub flags: &'static [(&'static str, &'static str)],
     /// Options that take a value: `(name, default, help)`, as in `--procs 8`.
     pub options: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether it pauses at lifecycle steps (takes `--step`).
+    pub steps: bool,
 }
 
 /// The parsed command line.
@@ -69,7 +71,7 @@ impl Cli {
             }
             match arg.to_str() {
                 Some("--help" | "-h") => return Ok(None),
-                Some("--step") => cli.step = true,
+                Some("--step") if usage.steps => cli.step = true,
                 Some("--explain") => cli.explain = true,
                 Some(flag) => match usage.flags.iter().find(|(name, _)| *name == flag) {
                     Some((name, _)) => cli.flags.push(name),
@@ -122,10 +124,13 @@ pub fn help(usage: &Usage) -> String {
         about = usage.about,
         name = usage.name
     );
-    let mut lines: Vec<(&str, &str)> = vec![(
-        "--step",
-        "pause before each lifecycle step, say what to look at (on stderr), wait for Enter",
-    )];
+    let mut lines: Vec<(&str, &str)> = Vec::new();
+    if usage.steps {
+        lines.push((
+            "--step",
+            "pause before each lifecycle step, say what to look at (on stderr), wait for Enter",
+        ));
+    }
     lines.push((
         "--explain",
         "narrate every IPC call on stderr as it is made: mq_open(...) = 3",
@@ -157,6 +162,7 @@ mod tests {
         about: "A demo.",
         flags: &[("--unlink", "remove the object")],
         options: &[("--procs", "8", "processes")],
+        steps: true,
     };
 
     fn parse(args: &[&str]) -> Result<Option<Cli>, String> {

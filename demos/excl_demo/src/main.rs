@@ -18,6 +18,7 @@ const USAGE: Usage = Usage {
             already exists (EEXIST), open it. It is left in /dev/shm for the next run.",
     flags: &[("--unlink", "remove /ep_exclusive (shm_unlink) and exit")],
     options: &[],
+    steps: true,
 };
 
 fn main() {

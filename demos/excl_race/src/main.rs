@@ -27,6 +27,7 @@ const USAGE: Usage = Usage {
         ("--procs", "8", "racing processes"),
         ("--rounds", "200", "rounds per kind of object and per way"),
     ],
+    steps: false,
 };
 
 /// What the parent asks of the workers in a round.
@@ -36,14 +37,17 @@ enum Way {
     CheckThenCreate,
 }
 
-// The layout of the anonymous shared mapping.
-const GATE: usize = 0;
-const DONE: usize = 64;
-const TASK: usize = 128; // kind * 2 + way, or STOP
-const CREATORS: usize = 136;
-const EEXIST: usize = 144;
-const OTHER: usize = 152;
-const MAP_LEN: usize = 4096;
+// The layout of the anonymous shared mapping: counters, then one gate per worker
+// (a worker's own gate, so that no worker can take two turns in one round).
+const DONE: usize = 0;
+const TASK: usize = 64; // kind * 2 + way, or STOP
+const CREATORS: usize = 72;
+const EEXIST: usize = 80;
+const OTHER: usize = 88;
+const GATES: usize = 128;
+const GATE_STRIDE: usize = 64;
+const MAX_PROCS: u64 = 60;
+const MAP_LEN: usize = GATES + GATE_STRIDE * MAX_PROCS as usize;
 const STOP: u64 = u64::MAX;
 
 fn main() {
@@ -59,9 +63,17 @@ struct Round<'a> {
 
 fn run(cli: &Cli) -> Result<(), Failure> {
     let procs = cli.number(&USAGE, "--procs", 2);
+    if procs > MAX_PROCS {
+        return Err(Failure::message(format!(
+            "excl_race: --procs is at most {MAX_PROCS}"
+        )));
+    }
     let rounds = cli.number(&USAGE, "--rounds", 1);
     let map = Mapping::anonymous(MAP_LEN).perror("mmap")?;
-    let gate = map.init_shared_semaphore(GATE, 0).perror("sem_init")?;
+    let gates = (0..procs as usize)
+        .map(|i| map.init_shared_semaphore(GATES + i * GATE_STRIDE, 0))
+        .collect::<Result<Vec<_>, _>>()
+        .perror("sem_init")?;
     let done = map.init_shared_semaphore(DONE, 0).perror("sem_init")?;
     let task = map.atomic_u64(TASK).perror("atomic")?;
     let counters = Round {
@@ -77,9 +89,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     // Fork the workers first: the queues need the helper-thread cleanup, which a
     // forked child would not have, so it is installed after the forks.
     let mut workers: Vec<Child> = Vec::new();
-    for _ in 0..procs {
+    for gate in &gates {
         let (child, ()) =
-            process::fork((), |()| worker(&gate, &done, task, &counters, &names)).perror("fork")?;
+            process::fork((), |()| worker(gate, &done, task, &counters, &names)).perror("fork")?;
         workers.push(child);
     }
     cleanup::install(Strategy::HelperThread, None).perror("cleanup")?;
@@ -99,7 +111,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     index as u64 * 2 + u64::from(way == Way::CheckThenCreate),
                     Ordering::SeqCst,
                 );
-                for _ in 0..procs {
+                for gate in &gates {
                     gate.post().perror("sem_post")?;
                 }
                 for _ in 0..procs {
@@ -138,7 +150,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
 
     task.store(STOP, Ordering::SeqCst);
-    for _ in 0..procs {
+    for gate in &gates {
         gate.post().perror("sem_post")?;
     }
     for worker in workers {

@@ -17,6 +17,7 @@ const USAGE: Usage = Usage {
             outlive it, an O_EXCL create then fails with EEXIST, and unlink-and-retry recovers.",
     flags: &[],
     options: &[],
+    steps: false,
 };
 
 fn main() {

@@ -15,6 +15,7 @@ const USAGE: Usage = Usage {
             the descriptor slot is reused, the mapping stays in /proc/self/maps.",
     flags: &[],
     options: &[("--size", "4096", "bytes to map")],
+    steps: false,
 };
 
 const TEXT: &[u8] = b"written after close(fd)";

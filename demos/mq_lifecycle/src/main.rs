@@ -28,6 +28,7 @@ const USAGE: Usage = Usage {
             receive them highest priority first, close the handle, then unlink the queue.",
     flags: &[],
     options: &[],
+    steps: true,
 };
 
 fn main() {

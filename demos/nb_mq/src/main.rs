@@ -17,6 +17,7 @@ const USAGE: Usage = Usage {
             at once with EAGAIN; after one send, the receive succeeds.",
     flags: &[],
     options: &[],
+    steps: true,
 };
 
 fn main() {

@@ -29,6 +29,7 @@ const USAGE: Usage = Usage {
             "the deadline of the timed send and receive",
         ),
     ],
+    steps: false,
 };
 
 const MSG_SIZE: usize = 64;

@@ -18,6 +18,7 @@ const USAGE: Usage = Usage {
             stays 0, and a timed wait for it ends in ETIMEDOUT. There is no undo.",
     flags: &[],
     options: &[("--wait-ms", "500", "how long the parent waits for the lock")],
+    steps: false,
 };
 
 fn main() {

@@ -21,6 +21,7 @@ const USAGE: Usage = Usage {
             named semaphores, /ep_sem_empty and /ep_sem_full, for four items.",
     flags: &[],
     options: &[],
+    steps: true,
 };
 
 fn main() {

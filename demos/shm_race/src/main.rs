@@ -35,6 +35,7 @@ const USAGE: Usage = Usage {
             "increments per process and per variant",
         ),
     ],
+    steps: false,
 };
 
 // Layout of the shared object.

@@ -24,6 +24,7 @@ const USAGE: Usage = Usage {
             and take turns on it under a named semaphore used as a lock, /ep_shm_lock.",
     flags: &[],
     options: &[],
+    steps: true,
 };
 
 fn main() {

@@ -17,6 +17,7 @@ const USAGE: Usage = Usage {
             print the requested and the resulting modes.",
     flags: &[],
     options: &[],
+    steps: false,
 };
 
 const REQUESTED: u32 = 0o666;

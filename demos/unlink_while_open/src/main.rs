@@ -17,6 +17,7 @@ const USAGE: Usage = Usage {
             holder keeps working, the names are gone (ENOENT), and O_CREAT makes new objects.",
     flags: &[],
     options: &[],
+    steps: false,
 };
 
 fn main() {
