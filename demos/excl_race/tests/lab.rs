@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use demo_harness::{interrupt_lab, numbers, run_lab, Target};
+use demo_harness::{exclusive, interrupt_lab, numbers, run_lab, Target};
 use ipc_core::cleanup::ObjectKind;
 use ipc_core::Signal;
 
@@ -15,6 +15,7 @@ const TAGS: &[(ObjectKind, &str)] = &[
 
 #[test]
 fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
+    let _serial = exclusive("excl_race");
     let lab = run_lab(BIN, &["--procs", "6", "--rounds", "60"], "excl_race", TAGS);
     // "O_CREAT|O_EXCL had exactly one creator in E of T rounds; check-then-create
     // had several creators in S of T rounds (P processes)"
@@ -41,6 +42,7 @@ fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
 
 #[test]
 fn ctrl_c_mid_race_stops_every_worker_and_leaves_nothing() {
+    let _serial = exclusive("excl_race");
     interrupt_lab(
         BIN,
         &["--rounds", "100000"],
@@ -54,6 +56,7 @@ fn ctrl_c_mid_race_stops_every_worker_and_leaves_nothing() {
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_the_workers() {
+    let _serial = exclusive("excl_race");
     interrupt_lab(
         BIN,
         &["--rounds", "100000"],
