@@ -44,6 +44,7 @@ const TASK: usize = 64; // kind * 2 + way, or STOP
 const CREATORS: usize = 72;
 const EEXIST: usize = 80;
 const OTHER: usize = 88;
+const READY: usize = 96;
 const GATES: usize = 128;
 const GATE_STRIDE: usize = 64;
 const MAX_PROCS: u64 = 60;
@@ -54,11 +55,14 @@ fn main() {
     demo_kit::start_lab(&USAGE, |cli, _steps| run(cli));
 }
 
-/// The counters of one round.
+/// The counters of one round, and its start line.
 struct Round<'a> {
     creators: &'a AtomicU64,
     eexist: &'a AtomicU64,
     other: &'a AtomicU64,
+    /// Workers awake in this round: each starts only when all are.
+    ready: &'a AtomicU64,
+    procs: u64,
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
@@ -80,6 +84,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         creators: map.atomic_u64(CREATORS).perror("atomic")?,
         eexist: map.atomic_u64(EEXIST).perror("atomic")?,
         other: map.atomic_u64(OTHER).perror("atomic")?,
+        ready: map.atomic_u64(READY).perror("atomic")?,
+        procs,
     };
     let names: Vec<Name> = ALL
         .iter()
@@ -111,6 +117,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     index as u64 * 2 + u64::from(way == Way::CheckThenCreate),
                     Ordering::SeqCst,
                 );
+                counters.ready.store(0, Ordering::SeqCst);
                 for gate in &gates {
                     gate.post().perror("sem_post")?;
                 }
@@ -202,6 +209,12 @@ fn worker(
         let job = task.load(Ordering::SeqCst);
         if job == STOP {
             return 0;
+        }
+        // Released together: a woken process may wait a while for a CPU, so each
+        // worker starts only when every one is awake.
+        round.ready.fetch_add(1, Ordering::SeqCst);
+        while round.ready.load(Ordering::SeqCst) < round.procs {
+            std::thread::yield_now();
         }
         let kind = ALL[(job / 2) as usize];
         let name = &names[(job / 2) as usize];
