@@ -23,6 +23,15 @@ pub fn label(kind: ObjectKind) -> &'static str {
     }
 }
 
+/// The kind in three letters, for object names: `shm`, `sem`, `mq`.
+pub fn tag(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::SharedMemory => "shm",
+        ObjectKind::Semaphore => "sem",
+        ObjectKind::MessageQueue => "mq",
+    }
+}
+
 /// An open handle of any kind; closed on drop.
 #[derive(Debug)]
 pub enum Handle {

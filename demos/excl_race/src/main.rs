@@ -11,7 +11,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use demo_kit::facility::{self, label, ALL};
+use demo_kit::facility::{self, label, tag, ALL};
 use demo_kit::{Cli, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, ObjectKind, Strategy};
 use ipc_core::process::{self, Child};
@@ -89,7 +89,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     };
     let names: Vec<Name> = ALL
         .iter()
-        .map(|&kind| facility::unique_name("excl_race", short(kind)))
+        .map(|&kind| facility::unique_name("excl_race", tag(kind)))
         .collect();
 
     // Fork the workers first: the queues need the helper-thread cleanup, which a
@@ -183,14 +183,6 @@ fn run(cli: &Cli) -> Result<(), Failure> {
          check-then-create had several creators in {several} of {total} rounds ({procs} processes)"
     );
     Ok(())
-}
-
-fn short(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::SharedMemory => "shm",
-        ObjectKind::Semaphore => "sem",
-        ObjectKind::MessageQueue => "mq",
-    }
 }
 
 /// A worker: wait at the gate, try, count, report; until told to stop.

@@ -5,9 +5,9 @@
 //! create of the same names now fails with `EEXIST`; the document's recovery,
 //! unlink the stale object and create again, works; and nothing is left at the end.
 
-use demo_kit::facility::{self, label, unique_name, ALL};
+use demo_kit::facility::{self, label, tag, unique_name, ALL};
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
 use ipc_core::{Creation, Errno, Mapping, Mode, Name, Signal};
 
@@ -22,14 +22,6 @@ const USAGE: Usage = Usage {
 
 fn main() {
     demo_kit::start_lab(&USAGE, |_, _| run());
-}
-
-fn tag(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::SharedMemory => "shm",
-        ObjectKind::Semaphore => "sem",
-        ObjectKind::MessageQueue => "mq",
-    }
 }
 
 fn run() -> Result<(), Failure> {

@@ -5,9 +5,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use demo_kit::facility::{self, label, unique_name, Handle, ALL};
+use demo_kit::facility::{self, label, tag, unique_name, Handle, ALL};
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::open::set_umask;
 use ipc_core::{Creation, Mode, Name};
 
@@ -99,12 +99,4 @@ fn run() -> Result<(), Failure> {
         results.len()
     );
     Ok(())
-}
-
-fn tag(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::SharedMemory => "shm",
-        ObjectKind::Semaphore => "sem",
-        ObjectKind::MessageQueue => "mq",
-    }
 }

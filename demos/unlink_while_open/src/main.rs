@@ -5,9 +5,9 @@
 //! opening the names without `O_CREAT` now fails with `ENOENT`; with `O_CREAT` it
 //! makes new, distinct objects.
 
-use demo_kit::facility::{self, label, unique_name, Handle, ALL};
+use demo_kit::facility::{self, label, tag, unique_name, Handle, ALL};
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
 use ipc_core::{Creation, Errno, Mapping, Mode, Name};
 
@@ -150,12 +150,4 @@ fn run() -> Result<(), Failure> {
          opening the names without O_CREAT gave ENOENT {enoent}/3; O_CREAT made {distinct}/3 new, distinct objects"
     );
     Ok(())
-}
-
-fn tag(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::SharedMemory => "shm",
-        ObjectKind::Semaphore => "sem",
-        ObjectKind::MessageQueue => "mq",
-    }
 }
