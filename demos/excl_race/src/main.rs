@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use demo_kit::facility::{self, label, tag, ALL};
 use demo_kit::{Cli, Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child};
 use ipc_core::{Creation, Errno, Mapping, Mode, Name, SharedSemaphore};
 
