@@ -19,12 +19,33 @@ impl Deadline {
     /// The deadline `timeout` from now (`clock_gettime(CLOCK_REALTIME) + timeout`).
     ///
     /// # Errors
-    /// `clock_gettime` failing, which on Linux it does not for this clock.
+    /// `EOVERFLOW` for a timeout too long to represent; `clock_gettime` failing,
+    /// which on Linux it does not for this clock.
     pub fn after(timeout: Duration) -> Result<Deadline> {
         let now = clock_gettime(ClockId::CLOCK_REALTIME)
             .map_err(|errno| Error::os("clock_gettime", None, errno))?;
-        let end = Duration::new(now.tv_sec() as u64, now.tv_nsec() as u32) + timeout;
-        Ok(Deadline::at(end))
+        Duration::new(now.tv_sec() as u64, now.tv_nsec() as u32)
+            .checked_add(timeout)
+            .filter(|end| end.as_secs() <= i64::MAX as u64)
+            .map(Deadline::at)
+            .ok_or_else(|| Error::os("clock_gettime", None, nix::errno::Errno::EOVERFLOW))
+    }
+
+    /// A deadline from its two fields as given, even out of range: the kernel then
+    /// refuses it with `EINVAL`, which the timed calls report naming the field.
+    pub fn from_parts(secs: i64, nanos: i64) -> Deadline {
+        // SAFETY: `timespec` is plain integers (and padding on some targets): all
+        // zero bytes is a valid value, whose fields are set just below.
+        let mut spec: libc::timespec = unsafe { std::mem::zeroed() };
+        spec.tv_sec = secs as libc::time_t;
+        spec.tv_nsec = nanos as _;
+        Deadline(spec)
+    }
+
+    /// The nanoseconds field, if it is out of the range the kernel accepts.
+    pub(crate) fn bad_nanoseconds(&self) -> Option<i64> {
+        let nsec = self.0.tv_nsec as i64;
+        (!(0..1_000_000_000).contains(&nsec)).then_some(nsec)
     }
 
     /// The deadline at `since_epoch` on `CLOCK_REALTIME`.

@@ -5,6 +5,7 @@ use std::fmt;
 
 use nix::errno::Errno;
 
+use crate::limits::Limit;
 use crate::name::{Name, NameError};
 
 /// Shorthand for `Result<T, ipc_core::Error>`.
@@ -27,6 +28,7 @@ pub struct Error {
     object: Option<Name>,
     errno: Errno,
     refusal: Option<Refusal>,
+    limit: Option<Box<Limit>>,
 }
 
 /// Why `ipc-core` refused an operation before making any system call.
@@ -53,6 +55,11 @@ pub enum Refusal {
     /// The cleanup registry has no room left, or cannot handle this object or call
     /// with the strategy in force; the text says which.
     Cleanup(&'static str),
+    /// A value is beyond a limit (named in the error's [`Error::limit`]).
+    OverLimit,
+    /// A termination signal was requested (see [`crate::termination`]): the
+    /// blocking call stopped waiting, having changed nothing.
+    Terminated(nix::sys::signal::Signal),
 }
 
 impl fmt::Display for Refusal {
@@ -72,6 +79,10 @@ impl fmt::Display for Refusal {
                 write!(f, "offset {offset} is not aligned for this value")
             }
             Refusal::Cleanup(why) => f.write_str(why),
+            Refusal::OverLimit => f.write_str("the value is out of range"),
+            Refusal::Terminated(signal) => {
+                write!(f, "stopped waiting: {signal} asked to terminate")
+            }
         }
     }
 }
@@ -84,7 +95,19 @@ impl Error {
             object: object.cloned(),
             errno,
             refusal: None,
+            limit: None,
         }
+    }
+
+    /// The same error, saying which limit the call met.
+    pub fn with_limit(mut self, limit: Limit) -> Error {
+        self.limit = Some(Box::new(limit));
+        self
+    }
+
+    /// The limit the call met, if it is known.
+    pub fn limit(&self) -> Option<&Limit> {
+        self.limit.as_deref()
     }
 
     /// An operation refused by `ipc-core` before `call` was made.
@@ -99,6 +122,7 @@ impl Error {
             object: object.cloned(),
             errno,
             refusal: Some(refusal),
+            limit: None,
         }
     }
 
@@ -109,6 +133,7 @@ impl Error {
             object: None,
             errno: error.errno(),
             refusal: Some(Refusal::Name(error)),
+            limit: None,
         }
     }
 
@@ -125,6 +150,14 @@ impl Error {
     /// The errno: from the kernel, or the one it would have given for a refusal.
     pub fn errno(&self) -> Errno {
         self.errno
+    }
+
+    /// The termination signal that ended a blocking call, if that is what happened.
+    pub fn termination(&self) -> Option<nix::sys::signal::Signal> {
+        match self.refusal {
+            Some(Refusal::Terminated(signal)) => Some(signal),
+            _ => None,
+        }
     }
 
     /// What `ipc-core` refused before any call, if that is what happened.
@@ -151,8 +184,12 @@ impl fmt::Display for Error {
             write!(f, " {object}")?;
         }
         match &self.refusal {
-            Some(refusal) => write!(f, ": {refusal}"),
-            None => write!(f, ": {}", self.errno_text()),
+            Some(refusal) => write!(f, ": {refusal}")?,
+            None => write!(f, ": {}", self.errno_text())?,
+        }
+        match &self.limit {
+            Some(limit) => write!(f, " ({limit})"),
+            None => Ok(()),
         }
     }
 }

@@ -13,10 +13,13 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 
 use crate::deadline::Deadline;
+use crate::error::Refusal;
 use crate::error::{Error, Result};
 use crate::explain::{explain, oflag as flag_names, Bytes};
+use crate::limits;
 use crate::name::Name;
 use crate::open::{Access, Creation};
+use crate::termination;
 
 /// The size of a new queue: `mq_maxmsg` and `mq_msgsize` of `struct mq_attr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,7 +191,24 @@ impl MessageQueue {
                 ),
             }
         );
-        let mqd = result.map_err(|errno| Error::os("mq_open", Some(name), errno))?;
+        let mqd = result.map_err(|errno| {
+            let error = Error::os("mq_open", Some(name), errno);
+            match (errno, options.capacity) {
+                (Errno::EINVAL, Some(c))
+                    if limits::mqueue_sysctl("msg_max").is_some_and(|m| c.max_messages > m) =>
+                {
+                    error.with_limit(limits::msg_max())
+                }
+                (Errno::EINVAL, Some(c))
+                    if limits::mqueue_sysctl("msgsize_max").is_some_and(|m| c.message_size > m) =>
+                {
+                    error.with_limit(limits::msgsize_max())
+                }
+                (Errno::ENOSPC, _) => error.with_limit(limits::queues_max()),
+                (Errno::EMFILE, _) => error.with_limit(limits::mq_open_emfile()),
+                _ => error,
+            }
+        })?;
         Ok(MessageQueue {
             mqd: Mqd(mqd),
             name: name.clone(),
@@ -212,6 +232,13 @@ impl MessageQueue {
     /// `EMSGSIZE` (longer than `mq_msgsize`), `EAGAIN` (full, non-blocking),
     /// `EINVAL` (priority at or above `MQ_PRIO_MAX`), `EBADF` (not opened for writing).
     pub fn send(&self, msg: &[u8], priority: u32) -> Result<()> {
+        termination::blocking("mq_send", Some(&self.name), || {
+            self.send_once(msg, priority)
+        })
+    }
+
+    fn send_once(&self, msg: &[u8], priority: u32) -> Result<()> {
+        self.check_priority("mq_send", priority)?;
         // SAFETY: `msg` is readable for `msg.len()` bytes for the whole call.
         let rc = unsafe { libc::mq_send(self.mqd.0, msg.as_ptr().cast(), msg.len(), priority) };
         let result = outcome(rc as isize);
@@ -231,6 +258,13 @@ impl MessageQueue {
     /// # Errors
     /// As `send`, plus `ETIMEDOUT`, and `EINVAL` for a deadline with bad nanoseconds.
     pub fn send_until(&self, msg: &[u8], priority: u32, deadline: &Deadline) -> Result<()> {
+        termination::blocking("mq_timedsend", Some(&self.name), || {
+            self.send_until_once(msg, priority, deadline)
+        })
+    }
+
+    fn send_until_once(&self, msg: &[u8], priority: u32, deadline: &Deadline) -> Result<()> {
+        self.check_priority("mq_timedsend", priority)?;
         // SAFETY: `msg` and the timespec are valid for reads for the whole call.
         let rc = unsafe {
             libc::mq_timedsend(
@@ -250,7 +284,7 @@ impl MessageQueue {
             Bytes(msg),
             msg.len()
         );
-        self.check(result, "mq_timedsend").map(drop)
+        self.check_timed(result, "mq_timedsend", deadline).map(drop)
     }
 
     /// `mq_receive(mqd, buf, len, &prio)`: takes the oldest message of the highest
@@ -261,6 +295,10 @@ impl MessageQueue {
     /// `EMSGSIZE` (`buf` shorter than `mq_msgsize`: size it from
     /// [`attributes`](Self::attributes)), `EAGAIN` (empty, non-blocking), `EBADF`.
     pub fn receive(&self, buf: &mut [u8]) -> Result<Received> {
+        termination::blocking("mq_receive", Some(&self.name), || self.receive_once(buf))
+    }
+
+    fn receive_once(&self, buf: &mut [u8]) -> Result<Received> {
         let mut priority = 0u32;
         // SAFETY: `buf` is writable for `buf.len()` bytes and `priority` is a valid
         // `unsigned int` for the whole call.
@@ -291,6 +329,12 @@ impl MessageQueue {
     /// # Errors
     /// As `receive`, plus `ETIMEDOUT`, and `EINVAL` for a deadline with bad nanoseconds.
     pub fn receive_until(&self, buf: &mut [u8], deadline: &Deadline) -> Result<Received> {
+        termination::blocking("mq_timedreceive", Some(&self.name), || {
+            self.receive_until_once(buf, deadline)
+        })
+    }
+
+    fn receive_until_once(&self, buf: &mut [u8], deadline: &Deadline) -> Result<Received> {
         let mut priority = 0u32;
         // SAFETY: as in `receive`; the timespec is valid for reads during the call.
         let n = unsafe {
@@ -311,7 +355,7 @@ impl MessageQueue {
             Bytes(&buf[..result.map_or(0, |n| n as usize)]),
             buf.len()
         );
-        let len = self.check(result, "mq_timedreceive")?;
+        let len = self.check_timed(result, "mq_timedreceive", deadline)?;
         Ok(Received { len, priority })
     }
 
@@ -396,6 +440,31 @@ impl MessageQueue {
         result
             .map(drop)
             .map_err(|errno| Error::os("mq_unlink", Some(name), errno))
+    }
+
+    /// Refuses a priority at or above `MQ_PRIO_MAX` before any call.
+    fn check_priority(&self, call: &'static str, priority: u32) -> Result<()> {
+        if priority >= limits::MQ_PRIO_MAX {
+            return Err(
+                Error::refused(call, Some(&self.name), Errno::EINVAL, Refusal::OverLimit)
+                    .with_limit(limits::mq_prio_max()),
+            );
+        }
+        Ok(())
+    }
+
+    /// As `check`, naming the deadline's field when the kernel refused it.
+    fn check_timed(
+        &self,
+        result: std::result::Result<isize, Errno>,
+        call: &'static str,
+        deadline: &Deadline,
+    ) -> Result<usize> {
+        self.check(result, call)
+            .map_err(|e| match (e.errno(), deadline.bad_nanoseconds()) {
+                (Errno::EINVAL, Some(nsec)) => e.with_limit(limits::deadline_nanoseconds(nsec)),
+                _ => e,
+            })
     }
 
     fn check(

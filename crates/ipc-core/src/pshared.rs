@@ -162,20 +162,17 @@ impl SharedSemaphore<'_> {
             .map_err(|errno| Error::os(call, None, errno))
     }
 
-    /// `sem_wait`, retried on `EINTR`.
+    /// `sem_wait`, under the `EINTR` policy of [`crate::termination`].
     ///
     /// # Errors
     /// `EINVAL` only, which an initialised semaphore does not meet.
     pub fn wait(&self) -> Result<()> {
-        loop {
+        crate::termination::blocking("sem_wait", None, || {
             // SAFETY: `ptr` is a semaphore initialised by `init_shared_semaphore` in a
             // mapping that outlives `self`.
             let rc = unsafe { libc::sem_wait(self.ptr) };
-            match self.check("sem_wait", rc) {
-                Err(e) if e.errno() == Errno::EINTR => continue,
-                other => return other,
-            }
-        }
+            self.check("sem_wait", rc)
+        })
     }
 
     /// `sem_post`.

@@ -16,10 +16,12 @@ use nix::errno::Errno;
 use nix::sys::stat::Mode;
 
 use crate::deadline::Deadline;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::explain::{explain, oflag as flag_names};
+use crate::limits;
 use crate::name::Name;
 use crate::open::Creation;
+use crate::termination;
 
 /// Largest value a semaphore can hold (`SEM_VALUE_MAX`).
 pub const SEM_VALUE_MAX: u32 = i32::MAX as u32;
@@ -108,7 +110,10 @@ impl Semaphore {
         name.check_semaphore()
             .map_err(|e| Error::bad_name("sem_open", e))?;
         if options.value > SEM_VALUE_MAX {
-            return Err(Error::os("sem_open", Some(name), Errno::EINVAL));
+            return Err(
+                Error::refused("sem_open", Some(name), Errno::EINVAL, Refusal::OverLimit)
+                    .with_limit(limits::sem_value_max()),
+            );
         }
         // SAFETY: the name is NUL-terminated and outlives the call; `sem_open` is
         // variadic and reads `mode_t` and `unsigned int`, passed here as `c_uint`.
@@ -136,7 +141,12 @@ impl Semaphore {
                 String::new()
             }
         );
-        result.map_err(|errno| Error::os("sem_open", Some(name), errno))?;
+        result.map_err(|errno| match errno {
+            Errno::EMFILE => {
+                Error::os("sem_open", Some(name), errno).with_limit(limits::rlimit_nofile())
+            }
+            _ => Error::os("sem_open", Some(name), errno),
+        })?;
         let sem = NonNull::new(sem).expect("sem_open returned null without SEM_FAILED");
         Ok(Semaphore {
             sem: SemPtr(sem),
@@ -151,20 +161,18 @@ impl Semaphore {
 
     /// `sem_wait`: waits until the value is above zero, then decrements it.
     ///
-    /// An `EINTR` (a signal handler ran and returned) is retried: the cleanup of
-    /// [`crate::cleanup`] never relies on a wait returning.
+    /// An interruption by a signal is retried, unless a termination was requested
+    /// (see [`crate::termination`]).
     ///
     /// # Errors
-    /// `EINVAL` only, which a live handle does not meet.
+    /// A termination error ([`Error::termination`]); `EINVAL` only otherwise, which
+    /// a live handle does not meet.
     pub fn wait(&self) -> Result<()> {
-        loop {
+        termination::blocking("sem_wait", Some(&self.name), || {
             // SAFETY: the pointer is a live semaphore from `sem_open`.
             let rc = unsafe { libc::sem_wait(self.sem.0.as_ptr()) };
-            match self.check(rc, "sem_wait", "") {
-                Err(e) if e.errno() == Errno::EINTR => continue,
-                other => return other,
-            }
-        }
+            self.check(rc, "sem_wait", "")
+        })
     }
 
     /// `sem_trywait`: decrements the value if it is above zero, without waiting.
@@ -177,15 +185,26 @@ impl Semaphore {
         self.check(rc, "sem_trywait", "")
     }
 
-    /// `sem_timedwait`: as [`wait`](Self::wait), giving up at `deadline`.
+    /// `sem_timedwait`: as [`wait`](Self::wait), giving up at `deadline`. An
+    /// interruption is retried with the same deadline, so only the time left.
     ///
     /// # Errors
-    /// `ETIMEDOUT` at the deadline; `EINVAL` for a deadline with bad nanoseconds;
-    /// `EINTR` when a signal handler ran.
+    /// `ETIMEDOUT` at the deadline; `EINVAL` for a deadline with bad nanoseconds
+    /// (naming the field); a termination error.
     pub fn wait_until(&self, deadline: &Deadline) -> Result<()> {
+        termination::blocking("sem_timedwait", Some(&self.name), || {
+            self.wait_until_once(deadline)
+        })
+    }
+
+    fn wait_until_once(&self, deadline: &Deadline) -> Result<()> {
         // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
         let rc = unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
         self.check(rc, "sem_timedwait", &format!(", {deadline}"))
+            .map_err(|e| match (e.errno(), deadline.bad_nanoseconds()) {
+                (Errno::EINVAL, Some(nsec)) => e.with_limit(limits::deadline_nanoseconds(nsec)),
+                _ => e,
+            })
     }
 
     /// `sem_post`: increments the value, waking one waiter.
@@ -195,7 +214,10 @@ impl Semaphore {
     pub fn post(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_post(self.sem.0.as_ptr()) };
-        self.check(rc, "sem_post", "")
+        self.check(rc, "sem_post", "").map_err(|e| match e.errno() {
+            Errno::EOVERFLOW => e.with_limit(limits::sem_value_max()),
+            _ => e,
+        })
     }
 
     /// `sem_getvalue`: the current value (a snapshot that may change at once).

@@ -31,6 +31,15 @@ use nix::sys::stat::Mode;
 
 use crate::error::{Error, Refusal, Result};
 use crate::explain::{explain, oflag as flag_names};
+use crate::limits;
+
+/// Names the size of `/dev/shm` in an error that ran out of it.
+fn space_error(error: Error) -> Error {
+    match error.errno() {
+        Errno::ENOSPC | Errno::EFBIG | Errno::ENOMEM => error.with_limit(limits::dev_shm_space()),
+        _ => error,
+    }
+}
 use crate::name::Name;
 use crate::open::{Access, Creation};
 
@@ -54,6 +63,17 @@ impl Default for ShmOptions {
             mode: Mode::from_bits_truncate(0o600),
         }
     }
+}
+
+/// How [`SharedMemory::create`] sizes a new object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sizing {
+    /// `ftruncate`: sets the length; memory is taken as pages are first touched,
+    /// and a full `/dev/shm` shows up later as `SIGBUS`.
+    Truncate,
+    /// `posix_fallocate`: sets the length and takes the memory now; a full
+    /// `/dev/shm` is an `ENOSPC` error at once.
+    Reserve,
 }
 
 /// An open shared memory object (its descriptor); closed on drop.
@@ -83,7 +103,12 @@ impl SharedMemory {
             flag_names(oflag, true),
             options.mode.bits()
         );
-        let fd = result.map_err(|errno| Error::os("shm_open", Some(name), errno))?;
+        let fd = result.map_err(|errno| match errno {
+            Errno::EMFILE => {
+                Error::os("shm_open", Some(name), errno).with_limit(limits::rlimit_nofile())
+            }
+            _ => Error::os("shm_open", Some(name), errno),
+        })?;
         Ok(SharedMemory {
             fd: Some(fd),
             name: name.clone(),
@@ -109,7 +134,53 @@ impl SharedMemory {
         explain!("ftruncate", result, "{}, {len}", self.raw_fd());
         result
             .map(drop)
-            .map_err(|errno| Error::os("ftruncate", Some(&self.name), errno))
+            .map_err(|errno| space_error(Error::os("ftruncate", Some(&self.name), errno)))
+    }
+
+    /// `posix_fallocate(fd, 0, len)`: sets the length to at least `len` **and**
+    /// allocates the memory now, so a `/dev/shm` too small for it fails here with
+    /// `ENOSPC`, instead of a `SIGBUS` at the first touch of a page it cannot back.
+    ///
+    /// Use it for memory that will be used; a plain [`set_len`](Self::set_len)
+    /// (what the C demos do) is right for a large object touched sparsely, where
+    /// reserving it all would waste memory.
+    ///
+    /// # Errors
+    /// `ENOSPC` (names the size of `/dev/shm`), `EFBIG`, `EINVAL` (read-only).
+    pub fn reserve(&self, len: u64) -> Result<()> {
+        let len = libc::off_t::try_from(len)
+            .map_err(|_| Error::os("posix_fallocate", Some(&self.name), Errno::EFBIG))?;
+        let result = nix::fcntl::posix_fallocate(self.fd(), 0, len).map(|()| 0);
+        explain!("posix_fallocate", result, "{}, 0, {len}", self.raw_fd());
+        result
+            .map(drop)
+            .map_err(|errno| space_error(Error::os("posix_fallocate", Some(&self.name), errno)))
+    }
+
+    /// Creates `name` exclusively and gives it `len` bytes, as one step: if sizing
+    /// fails, the new object is unlinked before the error is returned, so nothing
+    /// half-made is left.
+    ///
+    /// # Errors
+    /// `EEXIST` and the other `shm_open` errors; the sizing call's errors.
+    pub fn create(name: &Name, len: u64, mode: Mode, sizing: Sizing) -> Result<SharedMemory> {
+        let options = ShmOptions {
+            creation: Creation::CreateExclusive,
+            access: Access::ReadWrite,
+            mode,
+        };
+        let shm = SharedMemory::open(name, &options)?;
+        let sized = match sizing {
+            Sizing::Truncate => shm.set_len(len),
+            Sizing::Reserve => shm.reserve(len),
+        };
+        if let Err(error) = sized {
+            drop(shm);
+            // We created it a moment ago (O_EXCL): remove it.
+            let _ = SharedMemory::unlink(name);
+            return Err(error);
+        }
+        Ok(shm)
     }
 
     /// `fstat(fd).st_size`: the object's current length.

@@ -225,6 +225,12 @@ pub enum ShmCommand {
         /// Size in bytes.
         #[arg(long, short = 's', value_parser = parse_size)]
         size: u64,
+        /// Size it with ftruncate only: memory is taken as pages are first touched,
+        /// and a full /dev/shm then shows up as SIGBUS in the program that touches
+        /// it. By default the memory is reserved now (posix_fallocate), so a full
+        /// /dev/shm is an ENOSPC error here.
+        #[arg(long)]
+        no_reserve: bool,
     },
     /// Write bytes at an offset (shm_open, mmap, copy, munmap).
     Write {

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use ipc_core::{
     Access, Capacity, Creation, Errno, MessageQueue, MqOptions, SemOptions, Semaphore,
-    SharedMemory, ShmOptions,
+    SharedMemory, ShmOptions, Sizing,
 };
 
 use crate::cli::{CreateArgs, MqCommand, SemCommand, ShmCommand, WaitArgs};
@@ -51,18 +51,8 @@ pub fn mq(command: MqCommand) -> Result<(), Failure> {
                 mode: create.mode,
                 capacity,
             };
-            MessageQueue::open(&create.name, &options).map_err(|e| match e.errno() {
-                Errno::EINVAL if capacity.is_some() => Failure::hinted(
-                    e,
-                    format!(
-                        "max messages above msg_max ({}) or message size above msgsize_max ({}) \
-                         without CAP_SYS_RESOURCE: see posix-ipc limits",
-                        proc_default("msg_max", 10),
-                        proc_default("msgsize_max", 8192)
-                    ),
-                ),
-                _ => e.into(),
-            })?;
+            // An EINVAL here names the limit it met (msg_max or msgsize_max).
+            MessageQueue::open(&create.name, &options)?;
             Ok(())
         }
         MqCommand::Send {
@@ -229,15 +219,29 @@ pub fn sem(command: SemCommand) -> Result<(), Failure> {
 /// `posix-ipc shm ...`.
 pub fn shm(command: ShmCommand) -> Result<(), Failure> {
     match command {
-        ShmCommand::Create { create, size } => {
-            let options = ShmOptions {
-                creation: creation(&create),
-                access: Access::ReadWrite,
-                mode: create.mode,
+        ShmCommand::Create {
+            create,
+            size,
+            no_reserve,
+        } => {
+            let sizing = if no_reserve {
+                Sizing::Truncate
+            } else {
+                Sizing::Reserve
             };
-            let shm = SharedMemory::open(&create.name, &options)?;
-            shm.set_len(size)?;
-            Ok(())
+            // Exclusively first: if sizing then fails, the object we made is removed
+            // (nothing half-made); one that already existed is only resized.
+            match SharedMemory::create(&create.name, size, create.mode, sizing) {
+                Err(e) if e.errno() == Errno::EEXIST && !create.exclusive => {
+                    let shm = SharedMemory::open(&create.name, &ShmOptions::default())?;
+                    match sizing {
+                        Sizing::Truncate => shm.set_len(size)?,
+                        Sizing::Reserve => shm.reserve(size)?,
+                    }
+                    Ok(())
+                }
+                other => other.map(drop).map_err(Failure::from),
+            }
         }
         ShmCommand::Write { name, data, offset } => {
             let bytes = if data == "-" {

@@ -1,0 +1,166 @@
+//! The EINTR policy, with real signals: a blocking call retries after an unrelated
+//! signal (keeping its deadline) and ends with a termination error after SIGTERM.
+//!
+//! Each case runs in a forked child (the policy installs process-wide handlers);
+//! the tests of this binary hold FORK_LOCK so no other is inside the C library
+//! while one forks.
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::Scratch;
+use ipc_core::cleanup::ObjectKind;
+use ipc_core::process::{fork_unchecked, Child, ExitStatus};
+use ipc_core::{termination, Creation, Deadline, Errno, Mode, SemOptions, Semaphore};
+use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+
+static FORK_LOCK: Mutex<()> = Mutex::new(());
+
+extern "C" fn ignore(_: libc::c_int) {}
+
+/// In the child: the termination policy, plus a SIGUSR1 handler without SA_RESTART
+/// (so SIGUSR1 interrupts blocking calls with EINTR).
+fn child_setup() {
+    termination::install().unwrap();
+    let action = SigAction::new(
+        SigHandler::Handler(ignore),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler does nothing at all.
+    unsafe { sigaction(Signal::SIGUSR1, &action) }.unwrap();
+}
+
+fn semaphore(tag: &str) -> (Scratch, Semaphore) {
+    let s = Scratch::new(ObjectKind::Semaphore, tag);
+    let options = SemOptions {
+        creation: Creation::CreateExclusive,
+        mode: Mode::from_bits_truncate(0o600),
+        value: 0,
+    };
+    let sem = Semaphore::open(&s.name, &options).unwrap();
+    (s, sem)
+}
+
+/// Waits until `child` sleeps (blocked in its wait), then a little more.
+fn settle(child: &Child) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", child.pid())).unwrap_or_default();
+        if stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('S'))
+        {
+            std::thread::sleep(Duration::from_millis(50));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn an_unrelated_signal_is_retried_and_a_post_still_wakes_the_wait() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_s, sem) = semaphore("retry");
+    // SAFETY: FORK_LOCK held; the child installs handlers and waits.
+    let (child, sem) = unsafe {
+        fork_unchecked(sem, |sem| {
+            child_setup();
+            match sem.wait() {
+                Ok(()) => 0,
+                Err(e) if e.errno() == Errno::EINTR => 2,
+                Err(_) => 1,
+            }
+        })
+    }
+    .unwrap();
+    settle(&child);
+    for _ in 0..3 {
+        kill(child.pid(), Signal::SIGUSR1).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sem.post().unwrap();
+    assert_eq!(
+        child.wait().unwrap(),
+        ExitStatus::Exited(0),
+        "retried past SIGUSR1, woken by the post"
+    );
+}
+
+#[test]
+fn a_termination_request_ends_the_wait_with_a_distinct_error() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_s, sem) = semaphore("term");
+    // SAFETY: as above.
+    let (child, sem) = unsafe {
+        fork_unchecked(sem, |sem| {
+            child_setup();
+            match sem.wait() {
+                Err(e) if e.termination() == Some(Signal::SIGTERM) && e.errno() == Errno::EINTR => {
+                    42
+                }
+                _ => 1,
+            }
+        })
+    }
+    .unwrap();
+    settle(&child);
+    kill(child.pid(), Signal::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(42));
+    assert_eq!(sem.value().unwrap(), 0, "nothing was taken");
+}
+
+#[test]
+fn a_timed_wait_keeps_its_deadline_across_interruptions() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_s, sem) = semaphore("deadline");
+    // SAFETY: as above.
+    let (child, ()) = unsafe {
+        fork_unchecked((), |()| {
+            child_setup();
+            let start = Instant::now();
+            let deadline = Deadline::after(Duration::from_millis(400)).unwrap();
+            match sem.wait_until(&deadline) {
+                // Interrupted twice, it still waited the whole 400 ms, and no more
+                // than a generous bound past it.
+                Err(e) if e.errno() == Errno::ETIMEDOUT => {
+                    let waited = start.elapsed();
+                    if waited >= Duration::from_millis(395) && waited < Duration::from_secs(3) {
+                        0
+                    } else {
+                        3
+                    }
+                }
+                _ => 1,
+            }
+        })
+    }
+    .unwrap();
+    settle(&child);
+    kill(child.pid(), Signal::SIGUSR1).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    kill(child.pid(), Signal::SIGUSR1).unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+}
+
+#[test]
+fn a_request_made_before_the_call_is_seen() {
+    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (_s, sem) = semaphore("early");
+    // SAFETY: as above; the child signals itself before waiting.
+    let (child, ()) = unsafe {
+        fork_unchecked((), |()| {
+            child_setup();
+            let _ = nix::sys::signal::raise(Signal::SIGINT);
+            match sem.wait() {
+                Err(e) if e.termination() == Some(Signal::SIGINT) => 0,
+                _ => 1,
+            }
+        })
+    }
+    .unwrap();
+    assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
+}
