@@ -44,7 +44,7 @@ impl Deadline {
 
     /// The nanoseconds field, if it is out of the range the kernel accepts.
     pub(crate) fn bad_nanoseconds(&self) -> Option<i64> {
-        let nsec = self.0.tv_nsec as i64;
+        let nsec: i64 = self.0.tv_nsec;
         (!(0..1_000_000_000).contains(&nsec)).then_some(nsec)
     }
 
