@@ -137,20 +137,19 @@ pub fn deadline_nanoseconds(nsec: i64) -> Limit {
     }
 }
 
-/// Descriptors this process has open now (from `/proc/self/fd`).
-pub fn open_descriptors() -> Option<usize> {
-    std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count())
-}
-
 /// Which limit an `EMFILE` from `mq_open` met: the descriptor limit if the process
-/// is at it, else the per-user bytes of queues.
+/// is at it (it cannot even open `/proc/self/fd`, or has as many open as allowed),
+/// else the per-user bytes of queues.
 pub fn mq_open_emfile() -> Limit {
-    let nofile = getrlimit(Resource::RLIMIT_NOFILE)
-        .ok()
-        .map(|(soft, _)| soft);
-    match (open_descriptors(), nofile) {
-        // The count includes the descriptor read_dir itself used.
-        (Some(open), Some(soft)) if open as u64 > soft.saturating_sub(1) => rlimit_nofile(),
-        _ => rlimit_msgqueue(),
+    let soft = getrlimit(Resource::RLIMIT_NOFILE).ok().map(|(soft, _)| soft);
+    // The count includes the descriptor read_dir itself holds.
+    let at_limit = match std::fs::read_dir("/proc/self/fd") {
+        Err(e) => e.raw_os_error() == Some(libc::EMFILE),
+        Ok(dir) => soft.is_some_and(|soft| dir.count() as u64 >= soft),
+    };
+    if at_limit {
+        rlimit_nofile()
+    } else {
+        rlimit_msgqueue()
     }
 }
