@@ -643,3 +643,103 @@ pub fn interrupt_lab(
     );
     assert_lab_left_nothing(pid.as_raw() as u32, prefix, tags);
 }
+
+/// A small xorshift generator: enough randomness to vary a soak test, and a seed
+/// to print so a failing run can be repeated (`SOAK_SEED`).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+impl Demo {
+    /// Runs the demo again and again for `SOAK_SECONDS` (default `seconds`),
+    /// interrupting each run at a random moment within `window` with a random one of
+    /// SIGINT to the group, SIGTERM or SIGHUP to the parent, SIGKILL to the group, or
+    /// nothing. After every run: no process of it left; after a clean exit or a
+    /// caught signal (or one that landed before `main` could install the cleanup,
+    /// when there is nothing yet to leak), none of its objects left; after SIGKILL (when objects may
+    /// stay), a normal run that succeeds and leaves nothing. Returns the runs made.
+    pub fn soak(&self, seconds: u64, window: Duration) -> usize {
+        let budget = std::env::var("SOAK_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(seconds);
+        let seed = std::env::var("SOAK_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64 | 1)
+            });
+        let mut random = Xorshift(seed);
+        let start = Instant::now();
+        let mut runs = 0;
+        while start.elapsed() < Duration::from_secs(budget) {
+            runs += 1;
+            let mut child = Command::new(self.bin)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {}: {e}", self.bin));
+            let pid = Pid::from_raw(child.id() as i32);
+            let delay = random.next() % (window.as_micros() as u64).max(1);
+            std::thread::sleep(Duration::from_micros(delay));
+            let action = random.next() % 5;
+            match action {
+                0 => drop(killpg(pid, Signal::SIGINT)),
+                1 => drop(kill(pid, Signal::SIGTERM)),
+                2 => drop(kill(pid, Signal::SIGHUP)),
+                3 => drop(killpg(pid, Signal::SIGKILL)),
+                _ => {}
+            }
+            let status = wait_bounded(&mut child, pid);
+            let context = format!(
+                "{} run {runs}, action {action} after {delay} us (SOAK_SEED={seed})",
+                self.name
+            );
+            let gone = Instant::now();
+            while !live_members(pid).is_empty() {
+                assert!(
+                    gone.elapsed() < Duration::from_secs(5),
+                    "{context}: processes left"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if status.signal() == Some(Signal::SIGKILL as i32) {
+                // Nothing could clean up; the next run must recover.
+                let out = run_piped(self.bin, &[]);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{context}: the run after SIGKILL failed"
+                );
+            } else {
+                // Exited: 0, or 128 + N from the cleanup. Killed by the very signal
+                // sent: it landed before `main` installed the cleanup (the first
+                // fraction of a millisecond), when nothing exists yet to leak.
+                let sent = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][action.min(2) as usize] as i32;
+                let expected = match status.code() {
+                    Some(code) => code == 0 || (action < 3 && code == 128 + sent),
+                    None => action < 3 && status.signal() == Some(sent),
+                };
+                assert!(expected, "{context}: ended with {status:?}");
+            }
+            if self.name == "excl_demo" {
+                // It leaves its object on purpose after a finished run.
+                self.objects.remove_all();
+            }
+            let left = self.objects.existing();
+            assert!(left.is_empty(), "{context}: left {left:?}");
+        }
+        runs
+    }
+}

@@ -141,7 +141,9 @@ pub fn deadline_nanoseconds(nsec: i64) -> Limit {
 /// is at it (it cannot even open `/proc/self/fd`, or has as many open as allowed),
 /// else the per-user bytes of queues.
 pub fn mq_open_emfile() -> Limit {
-    let soft = getrlimit(Resource::RLIMIT_NOFILE).ok().map(|(soft, _)| soft);
+    let soft = getrlimit(Resource::RLIMIT_NOFILE)
+        .ok()
+        .map(|(soft, _)| soft);
     // The count includes the descriptor read_dir itself holds.
     let at_limit = match std::fs::read_dir("/proc/self/fd") {
         Err(e) => e.raw_os_error() == Some(libc::EMFILE),

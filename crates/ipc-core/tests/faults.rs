@@ -47,8 +47,22 @@ fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
         use nix::sched::{unshare, CloneFlags};
         // A 1 MiB /dev/shm, seen by this child only.
         if unshare(CloneFlags::CLONE_NEWNS).is_err()
-            || mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>).is_err()
-            || mount(Some("tmpfs"), "/dev/shm", Some("tmpfs"), MsFlags::empty(), Some("size=1m")).is_err()
+            || mount(
+                None::<&str>,
+                "/",
+                None::<&str>,
+                MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+                None::<&str>,
+            )
+            .is_err()
+            || mount(
+                Some("tmpfs"),
+                "/dev/shm",
+                Some("tmpfs"),
+                MsFlags::empty(),
+                Some("size=1m"),
+            )
+            .is_err()
         {
             return 10;
         }
@@ -101,7 +115,11 @@ fn queues_max_is_enospc_naming_queues_max() {
         let first = MessageQueue::open(&Name::new("/faults_q1").unwrap(), &options);
         let second = MessageQueue::open(&Name::new("/faults_q2").unwrap(), &options);
         match (first, second) {
-            (Ok(_), Err(e)) if names(&e, Errno::ENOSPC, "queues_max") && e.to_string().contains("is 1") => 0,
+            (Ok(_), Err(e))
+                if names(&e, Errno::ENOSPC, "queues_max") && e.to_string().contains("is 1") =>
+            {
+                0
+            }
             (Ok(_), _) => 12,
             _ => 13,
         }
@@ -169,7 +187,12 @@ fn rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue() {
             ..MqOptions::default()
         };
         match MessageQueue::open(&q.name, &options) {
-            Err(e) if names(&e, Errno::EMFILE, "RLIMIT_MSGQUEUE") && e.to_string().contains("is 1000") => 0,
+            Err(e)
+                if names(&e, Errno::EMFILE, "RLIMIT_MSGQUEUE")
+                    && e.to_string().contains("is 1000") =>
+            {
+                0
+            }
             _ => 11,
         }
     });
@@ -195,7 +218,12 @@ fn msg_max_is_einval_naming_msg_max() {
             ..MqOptions::default()
         };
         match MessageQueue::open(&q.name, &options) {
-            Err(e) if names(&e, Errno::EINVAL, "msg_max") && e.to_string().contains("/proc/sys/fs/mqueue/msg_max") => 0,
+            Err(e)
+                if names(&e, Errno::EINVAL, "msg_max")
+                    && e.to_string().contains("/proc/sys/fs/mqueue/msg_max") =>
+            {
+                0
+            }
             _ => 11,
         }
     });
@@ -217,7 +245,11 @@ fn priorities_and_semaphore_values_beyond_their_limits() {
     .unwrap();
     let e = queue.send(b"x", ipc_core::limits::MQ_PRIO_MAX).unwrap_err();
     assert!(names(&e, Errno::EINVAL, "MQ_PRIO_MAX"), "{e}");
-    assert_eq!(e.refusal(), Some(&Refusal::OverLimit), "refused before any call");
+    assert_eq!(
+        e.refusal(),
+        Some(&Refusal::OverLimit),
+        "refused before any call"
+    );
     queue.send(b"x", ipc_core::limits::MQ_PRIO_MAX - 1).unwrap();
 
     let s = Scratch::new(ObjectKind::Semaphore, "value");
@@ -258,7 +290,10 @@ fn bad_and_passed_deadlines() {
     assert_eq!(e.errno(), Errno::EINVAL);
 
     let passed = Deadline::from_parts(1, 0); // 1970
-    assert_eq!(sem.wait_until(&passed).unwrap_err().errno(), Errno::ETIMEDOUT);
+    assert_eq!(
+        sem.wait_until(&passed).unwrap_err().errno(),
+        Errno::ETIMEDOUT
+    );
 
     let q = Scratch::new(ObjectKind::MessageQueue, "deadline");
     let queue = MessageQueue::open(
@@ -273,8 +308,14 @@ fn bad_and_passed_deadlines() {
     let mut buf = vec![0u8; 8192];
     let e = queue.receive_until(&mut buf, &bad).unwrap_err();
     assert!(names(&e, Errno::EINVAL, "the deadline's tv_nsec"), "{e}");
-    assert_eq!(queue.receive_until(&mut buf, &passed).unwrap_err().errno(), Errno::ETIMEDOUT);
+    assert_eq!(
+        queue.receive_until(&mut buf, &passed).unwrap_err().errno(),
+        Errno::ETIMEDOUT
+    );
 
     // A timeout too long to represent is an error, not a panic.
-    assert_eq!(Deadline::after(Duration::MAX).unwrap_err().errno(), Errno::EOVERFLOW);
+    assert_eq!(
+        Deadline::after(Duration::MAX).unwrap_err().errno(),
+        Errno::EOVERFLOW
+    );
 }

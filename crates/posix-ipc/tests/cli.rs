@@ -342,3 +342,90 @@ fn limits_name_their_source() {
         .any(|l| l["name"].as_str().unwrap().contains("RLIMIT_MSGQUEUE")));
     assert!(ok(&["limits"]).contains("SEM_VALUE_MAX"));
 }
+
+#[test]
+fn bad_arguments_are_refused_never_a_panic() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    let long = format!("/{}", "x".repeat(300));
+    let cases: Vec<Vec<OsString>> = vec![
+        vec![
+            "mq".into(),
+            "create".into(),
+            OsString::from_vec(b"/\xff\xfe".to_vec()),
+        ],
+        vec!["mq".into(), "create".into(), "".into()],
+        vec!["stat".into(), long.into()],
+        vec![
+            "shm".into(),
+            "create".into(),
+            "/x".into(),
+            "--size".into(),
+            "-5".into(),
+        ],
+        vec![
+            "shm".into(),
+            "create".into(),
+            "/x".into(),
+            "--size".into(),
+            "99999999999999999999".into(),
+        ],
+        vec![
+            "mq".into(),
+            "send".into(),
+            "/x".into(),
+            "m".into(),
+            "--priority".into(),
+            "-1".into(),
+        ],
+        vec![
+            "sem".into(),
+            "create".into(),
+            "/s".into(),
+            "--value".into(),
+            "4294967296".into(),
+        ],
+        vec![
+            "mq".into(),
+            "receive".into(),
+            "/x".into(),
+            "--timeout".into(),
+            "-1".into(),
+        ],
+        vec![
+            "mq".into(),
+            "receive".into(),
+            "/x".into(),
+            "--timeout".into(),
+            "inf".into(),
+        ],
+        vec![
+            "mq".into(),
+            "create".into(),
+            "/x".into(),
+            "--max-messages".into(),
+            "0".into(),
+        ],
+        vec!["ls".into(), "--type".into(), "bogus".into()],
+        vec!["rm".into()],
+    ];
+    for args in cases {
+        let out = Command::new(BIN)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // A length as large as it can be, on a missing object: an error, not an
+    // attempt to allocate it.
+    let q = Scratch::new("huge");
+    let stderr = fails(
+        &["shm", "read", q.name(), "--length", "9223372036854775807"],
+        1,
+    );
+    assert!(stderr.contains("No such file or directory"), "{stderr}");
+}
