@@ -726,7 +726,8 @@ impl Demo {
                 // Exited: 0, or 128 + N from the cleanup. Killed by the very signal
                 // sent: it landed before `main` installed the cleanup (the first
                 // fraction of a millisecond), when nothing exists yet to leak.
-                let sent = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][action.min(2) as usize] as i32;
+                let sent = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][action.min(2) as usize]
+                    as i32;
                 let expected = match status.code() {
                     Some(code) => code == 0 || (action < 3 && code == 128 + sent),
                     None => action < 3 && status.signal() == Some(sent),
