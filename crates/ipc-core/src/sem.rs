@@ -171,7 +171,7 @@ impl Semaphore {
         termination::blocking("sem_wait", Some(&self.name), || {
             // SAFETY: the pointer is a live semaphore from `sem_open`.
             let rc = unsafe { libc::sem_wait(self.sem.0.as_ptr()) };
-            self.check(rc, "sem_wait", "")
+            self.check(rc, "sem_wait", format_args!(""))
         })
     }
 
@@ -182,7 +182,7 @@ impl Semaphore {
     pub fn try_wait(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_trywait(self.sem.0.as_ptr()) };
-        self.check(rc, "sem_trywait", "")
+        self.check(rc, "sem_trywait", format_args!(""))
     }
 
     /// `sem_timedwait`: as [`wait`](Self::wait), giving up at `deadline`. An
@@ -200,7 +200,7 @@ impl Semaphore {
     fn wait_until_once(&self, deadline: &Deadline) -> Result<()> {
         // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
         let rc = unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
-        self.check(rc, "sem_timedwait", &format!(", {deadline}"))
+        self.check(rc, "sem_timedwait", format_args!(", {deadline}"))
             .map_err(|e| match (e.errno(), deadline.bad_nanoseconds()) {
                 (Errno::EINVAL, Some(nsec)) => e.with_limit(limits::deadline_nanoseconds(nsec)),
                 _ => e,
@@ -214,10 +214,11 @@ impl Semaphore {
     pub fn post(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_post(self.sem.0.as_ptr()) };
-        self.check(rc, "sem_post", "").map_err(|e| match e.errno() {
-            Errno::EOVERFLOW => e.with_limit(limits::sem_value_max()),
-            _ => e,
-        })
+        self.check(rc, "sem_post", format_args!(""))
+            .map_err(|e| match e.errno() {
+                Errno::EOVERFLOW => e.with_limit(limits::sem_value_max()),
+                _ => e,
+            })
     }
 
     /// `sem_getvalue`: the current value (a snapshot that may change at once).
@@ -228,7 +229,7 @@ impl Semaphore {
         let mut value: libc::c_int = 0;
         // SAFETY: the pointer is a live semaphore; `value` is a writable int.
         let rc = unsafe { libc::sem_getvalue(self.sem.0.as_ptr(), &mut value) };
-        self.check(rc, "sem_getvalue", &format!(", [{value}]"))?;
+        self.check(rc, "sem_getvalue", format_args!(", [{value}]"))?;
         Ok(value.max(0) as u32)
     }
 
@@ -265,7 +266,12 @@ impl Semaphore {
     }
 
     /// Turns `rc` into a result, narrating `call(sem /* name */ more)` first.
-    fn check(&self, rc: libc::c_int, call: &'static str, more: &str) -> Result<()> {
+    fn check(
+        &self,
+        rc: libc::c_int,
+        call: &'static str,
+        more: std::fmt::Arguments<'_>,
+    ) -> Result<()> {
         let result = outcome(rc);
         explain!(
             call,
