@@ -52,6 +52,9 @@ pub use nix::errno::Errno;
 pub use nix::sys::signal::Signal;
 pub use nix::sys::stat::Mode;
 pub use open::{Access, Creation};
-pub use pshared::{SharedMutex, SharedSemaphore, SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE};
+pub use pshared::{
+    Placed, SharedCondvar, SharedMutex, SharedSemaphore, SHARED_CONDVAR_SIZE, SHARED_MUTEX_SIZE,
+    SHARED_SEMAPHORE_SIZE,
+};
 pub use sem::{SemOptions, Semaphore, SEM_VALUE_MAX};
 pub use shm::{Mapping, SharedMemory, ShmOptions, Sizing};

@@ -42,6 +42,9 @@ pub enum Command {
     Clean(CleanArgs),
     /// Every limit that decides whether an IPC call succeeds, with where it comes from.
     Limits(JsonArg),
+    /// Measure what each mechanism costs between two processes: latency percentiles,
+    /// stream throughput, message sizes, core placement.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// The three kinds of objects.

@@ -3,6 +3,7 @@
 
 #![deny(missing_docs)]
 
+mod bench;
 mod clean;
 mod cli;
 mod drive;
@@ -29,6 +30,7 @@ fn main() {
         Command::Rm(args) => clean::rm(args),
         Command::Clean(args) => clean::clean(args),
         Command::Limits(args) => limits::limits(args),
+        Command::Bench(args) => bench::bench(args),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());

@@ -1,0 +1,459 @@
+//! The mechanisms under test, each as a two-way channel between a parent and a
+//! forked child: made before the fork, used one side each after it.
+//!
+//! Every message is `size` bytes. A channel carries up to `depth` messages in
+//! flight each way (1 for ping-pong). Nothing here allocates after setup.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ipc_core::{
+    Access, Capacity, Creation, Mapping, MessageQueue, Mode, MqOptions, Name, Placed, SemOptions,
+    Semaphore, SharedCondvar, SharedMemory, SharedMutex, Sizing, SHARED_CONDVAR_SIZE,
+    SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE,
+};
+
+/// The mechanisms, in the order they are reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mechanism {
+    /// Two POSIX message queues, one each way.
+    Mq,
+    /// POSIX shared memory, two named semaphores each way.
+    Sem,
+    /// POSIX shared memory, unnamed process-shared semaphores inside it.
+    PsharedSem,
+    /// POSIX shared memory, a process-shared mutex and condition variable.
+    PsharedMutex,
+    /// Two pipes.
+    Pipe,
+    /// A Unix-domain socket pair.
+    Uds,
+    /// Shared memory, each side busy-waiting on an atomic counter: the floor.
+    Spin,
+}
+
+impl Mechanism {
+    /// Every mechanism.
+    pub const ALL: [Mechanism; 7] = [
+        Mechanism::Mq,
+        Mechanism::Sem,
+        Mechanism::PsharedSem,
+        Mechanism::PsharedMutex,
+        Mechanism::Pipe,
+        Mechanism::Uds,
+        Mechanism::Spin,
+    ];
+
+    /// Its name on the command line and in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mechanism::Mq => "mq",
+            Mechanism::Sem => "sem",
+            Mechanism::PsharedSem => "pshared-sem",
+            Mechanism::PsharedMutex => "pshared-mutex",
+            Mechanism::Pipe => "pipe",
+            Mechanism::Uds => "uds",
+            Mechanism::Spin => "spin",
+        }
+    }
+}
+
+/// Why a channel stopped.
+#[derive(Debug)]
+pub struct Broken(pub String);
+
+impl<E: std::fmt::Display> From<E> for Broken {
+    fn from(e: E) -> Broken {
+        Broken(e.to_string())
+    }
+}
+
+/// One direction of a ring in shared memory: `depth` slots of `size` bytes.
+#[derive(Clone, Copy)]
+struct Ring {
+    slots: usize,
+    size: usize,
+    /// Offset of slot 0 in the mapping.
+    data: usize,
+}
+
+impl Ring {
+    fn slot(&self, i: usize) -> usize {
+        self.data + (i % self.slots) * self.size
+    }
+}
+
+/// The shared memory layout of one direction: control block, then data. Each
+/// process-shared object of the control block gets a 64-byte cache line.
+const CONTROL: usize = 512;
+const _: () =
+    assert!(SHARED_SEMAPHORE_SIZE <= 64 && SHARED_MUTEX_SIZE <= 64 && SHARED_CONDVAR_SIZE <= 64);
+
+/// What both sides of a channel hold.
+pub struct Channel {
+    kind: Kind,
+    size: usize,
+}
+
+enum Kind {
+    Mq {
+        ab: MessageQueue,
+        ba: MessageQueue,
+    },
+    /// Named semaphores per direction: (free slots, full slots).
+    Sem {
+        map: Mapping,
+        rings: [Ring; 2],
+        sems: [(Semaphore, Semaphore); 2],
+    },
+    /// Unnamed semaphores in the mapping: (free, full) per direction.
+    PsharedSem {
+        map: Mapping,
+        rings: [Ring; 2],
+        sems: [(Placed, Placed); 2],
+    },
+    /// Mutex, "not full" and "not empty" condition variables, and the count's
+    /// offset, per direction.
+    PsharedMutex {
+        map: Mapping,
+        rings: [Ring; 2],
+        monitors: [(Placed, Placed, Placed, usize); 2],
+    },
+    Pipe {
+        ab: (std::fs::File, std::fs::File),
+        ba: (std::fs::File, std::fs::File),
+    },
+    Uds {
+        a: UnixStream,
+        b: UnixStream,
+    },
+    Spin {
+        map: Mapping,
+        rings: [Ring; 2],
+        control: [usize; 2],
+        bound: Duration,
+    },
+}
+
+/// Names unique to this run and mechanism: `/pipc_bench_PID_TAG`.
+fn name(tag: &str) -> Name {
+    Name::new(&format!("/pipc_bench_{}_{tag}", std::process::id())).expect("a valid name")
+}
+
+/// The names a channel of `mechanism` may create, to unlink at the end or on
+/// Ctrl+C. Queues, semaphores, and the shared memory object.
+pub fn names(mechanism: Mechanism) -> Vec<(ipc_core::cleanup::ObjectKind, Name)> {
+    use ipc_core::cleanup::ObjectKind::{MessageQueue as Q, Semaphore as S, SharedMemory as M};
+    match mechanism {
+        Mechanism::Mq => vec![(Q, name("ab")), (Q, name("ba"))],
+        Mechanism::Sem => vec![
+            (M, name("shm")),
+            (S, name("ab_free")),
+            (S, name("ab_full")),
+            (S, name("ba_free")),
+            (S, name("ba_full")),
+        ],
+        Mechanism::PsharedSem | Mechanism::PsharedMutex | Mechanism::Spin => vec![(M, name("shm"))],
+        Mechanism::Pipe | Mechanism::Uds => Vec::new(),
+    }
+}
+
+fn shared_memory(rings: usize, depth: usize, size: usize) -> Result<(Mapping, [Ring; 2]), Broken> {
+    let slot = size.div_ceil(64) * 64;
+    let per_direction = CONTROL + depth * slot;
+    let len = rings * per_direction;
+    let shm = SharedMemory::create(
+        &name("shm"),
+        len as u64,
+        Mode::from_bits_truncate(0o600),
+        Sizing::Reserve,
+    )?;
+    let map = shm.map(len)?;
+    let ring = |d: usize| Ring {
+        slots: depth,
+        size: slot,
+        data: d * per_direction + CONTROL,
+    };
+    Ok((map, [ring(0), ring(1)]))
+}
+
+impl Channel {
+    /// Makes the channel: `depth` messages of `size` bytes each way.
+    pub fn new(
+        mechanism: Mechanism,
+        size: usize,
+        depth: usize,
+        bound: Duration,
+    ) -> Result<Channel, Broken> {
+        let kind = match mechanism {
+            Mechanism::Mq => {
+                let options = MqOptions {
+                    creation: Creation::CreateExclusive,
+                    access: Access::ReadWrite,
+                    nonblocking: false,
+                    mode: Mode::from_bits_truncate(0o600),
+                    capacity: Some(Capacity {
+                        max_messages: depth as i64,
+                        message_size: size as i64,
+                    }),
+                };
+                let ab = MessageQueue::open(&name("ab"), &options)?;
+                let ba = MessageQueue::open(&name("ba"), &options)?;
+                Kind::Mq { ab, ba }
+            }
+            Mechanism::Sem => {
+                let (map, rings) = shared_memory(2, depth, size)?;
+                let sem = |tag: &str, value: usize| {
+                    Semaphore::open(
+                        &name(tag),
+                        &SemOptions {
+                            creation: Creation::CreateExclusive,
+                            mode: Mode::from_bits_truncate(0o600),
+                            value: value as u32,
+                        },
+                    )
+                };
+                let sems = [
+                    (sem("ab_free", depth)?, sem("ab_full", 0)?),
+                    (sem("ba_free", depth)?, sem("ba_full", 0)?),
+                ];
+                Kind::Sem { map, rings, sems }
+            }
+            Mechanism::PsharedSem => {
+                let (map, rings) = shared_memory(2, depth, size)?;
+                let place = |ring: &Ring| -> Result<(Placed, Placed), Broken> {
+                    let base = ring.data - CONTROL;
+                    Ok((
+                        map.place_shared_semaphore(base, depth as u32)?,
+                        map.place_shared_semaphore(base + 64, 0)?,
+                    ))
+                };
+                let sems = [place(&rings[0])?, place(&rings[1])?];
+                Kind::PsharedSem { map, rings, sems }
+            }
+            Mechanism::PsharedMutex => {
+                let (map, rings) = shared_memory(2, depth, size)?;
+                let place = |ring: &Ring| -> Result<(Placed, Placed, Placed, usize), Broken> {
+                    let base = ring.data - CONTROL;
+                    map.atomic_u64(base + 256)?.store(0, Ordering::SeqCst);
+                    Ok((
+                        map.place_shared_mutex(base)?,
+                        map.place_shared_condvar(base + 64)?,
+                        map.place_shared_condvar(base + 128)?,
+                        base + 256,
+                    ))
+                };
+                let monitors = [place(&rings[0])?, place(&rings[1])?];
+                Kind::PsharedMutex {
+                    map,
+                    rings,
+                    monitors,
+                }
+            }
+            Mechanism::Pipe => {
+                let (r1, w1) = nix::unistd::pipe()?;
+                let (r2, w2) = nix::unistd::pipe()?;
+                Kind::Pipe {
+                    ab: (std::fs::File::from(r1), std::fs::File::from(w1)),
+                    ba: (std::fs::File::from(r2), std::fs::File::from(w2)),
+                }
+            }
+            Mechanism::Uds => {
+                let (a, b) = UnixStream::pair()?;
+                Kind::Uds { a, b }
+            }
+            Mechanism::Spin => {
+                let (map, rings) = shared_memory(2, depth, size)?;
+                let mut control = [0; 2];
+                for (d, ring) in rings.iter().enumerate() {
+                    let base = ring.data - CONTROL;
+                    map.atomic_u64(base)?.store(0, Ordering::SeqCst); // messages written
+                    map.atomic_u64(base + 64)?.store(0, Ordering::SeqCst); // messages read
+                    control[d] = base;
+                }
+                Kind::Spin {
+                    map,
+                    rings,
+                    control,
+                    bound,
+                }
+            }
+        };
+        Ok(Channel { kind, size })
+    }
+
+    /// The parent's end (sends on a→b, receives on b→a) or the child's.
+    pub fn end(&self, parent: bool) -> End<'_> {
+        End {
+            channel: self,
+            out: usize::from(!parent),
+            sent: 0,
+            received: 0,
+        }
+    }
+}
+
+/// One side of a channel.
+pub struct End<'c> {
+    channel: &'c Channel,
+    /// Direction this side sends on (0 = a→b); it receives on the other.
+    out: usize,
+    sent: usize,
+    received: usize,
+}
+
+impl End<'_> {
+    /// Sends `msg` (exactly the channel's size), waiting for room.
+    pub fn send(&mut self, msg: &[u8]) -> Result<(), Broken> {
+        let d = self.out;
+        let i = self.sent;
+        self.sent += 1;
+        match &self.channel.kind {
+            Kind::Mq { ab, ba } => [ab, ba][d].send(msg, 0)?,
+            Kind::Sem { map, rings, sems } => {
+                sems[d].0.wait()?;
+                map.write(rings[d].slot(i), msg)?;
+                sems[d].1.post()?;
+            }
+            Kind::PsharedSem { map, rings, sems } => {
+                map.semaphore_at(sems[d].0)?.wait()?;
+                map.write(rings[d].slot(i), msg)?;
+                map.semaphore_at(sems[d].1)?.post()?;
+            }
+            Kind::PsharedMutex {
+                map,
+                rings,
+                monitors,
+            } => {
+                let (mutex, not_full, not_empty, count) = monitor(map, monitors[d])?;
+                mutex.lock()?;
+                while count.load(Ordering::Relaxed) as usize == rings[d].slots {
+                    not_full.wait(&mutex)?;
+                }
+                map.write(rings[d].slot(i), msg)?;
+                count.fetch_add(1, Ordering::Relaxed);
+                not_empty.signal()?;
+                mutex.unlock()?;
+            }
+            Kind::Pipe { ab, ba } => [&ab.1, &ba.1][d].write_all(msg)?,
+            // Each side has its own socket of the pair, for both directions.
+            Kind::Uds { a, b } => [a, b][self.out].write_all(msg)?,
+            Kind::Spin {
+                map,
+                rings,
+                control,
+                bound,
+            } => {
+                let written = map.atomic_u64(control[d])?;
+                let read = map.atomic_u64(control[d] + 64)?;
+                spin_until(*bound, || {
+                    (i - read.load(Ordering::Acquire) as usize) < rings[d].slots
+                })?;
+                map.write(rings[d].slot(i), msg)?;
+                written.store(i as u64 + 1, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives one message into `buf` (the channel's size).
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<(), Broken> {
+        let d = 1 - self.out;
+        let i = self.received;
+        self.received += 1;
+        let size = self.channel.size;
+        match &self.channel.kind {
+            Kind::Mq { ab, ba } => {
+                let got = [ab, ba][d].receive(buf)?;
+                if got.len != size {
+                    return Err(Broken(format!(
+                        "received {} bytes, expected {size}",
+                        got.len
+                    )));
+                }
+            }
+            Kind::Sem { map, rings, sems } => {
+                sems[d].1.wait()?;
+                map.read(rings[d].slot(i), buf)?;
+                sems[d].0.post()?;
+            }
+            Kind::PsharedSem { map, rings, sems } => {
+                map.semaphore_at(sems[d].1)?.wait()?;
+                map.read(rings[d].slot(i), buf)?;
+                map.semaphore_at(sems[d].0)?.post()?;
+            }
+            Kind::PsharedMutex {
+                map,
+                rings,
+                monitors,
+            } => {
+                let (mutex, not_full, not_empty, count) = monitor(map, monitors[d])?;
+                mutex.lock()?;
+                while count.load(Ordering::Relaxed) == 0 {
+                    not_empty.wait(&mutex)?;
+                }
+                map.read(rings[d].slot(i), buf)?;
+                count.fetch_sub(1, Ordering::Relaxed);
+                not_full.signal()?;
+                mutex.unlock()?;
+            }
+            Kind::Pipe { ab, ba } => [&ab.0, &ba.0][d].read_exact(buf)?,
+            Kind::Uds { a, b } => [a, b][self.out].read_exact(buf)?,
+            Kind::Spin {
+                map,
+                rings,
+                control,
+                bound,
+            } => {
+                let written = map.atomic_u64(control[d])?;
+                let read = map.atomic_u64(control[d] + 64)?;
+                spin_until(*bound, || written.load(Ordering::Acquire) as usize > i)?;
+                map.read(rings[d].slot(i), buf)?;
+                read.store(i as u64 + 1, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The mutex, the two condition variables and the count of one direction.
+type Monitor<'m> = (
+    SharedMutex<'m>,
+    SharedCondvar<'m>,
+    SharedCondvar<'m>,
+    &'m AtomicU64,
+);
+
+fn monitor(map: &Mapping, placed: (Placed, Placed, Placed, usize)) -> Result<Monitor<'_>, Broken> {
+    Ok((
+        map.mutex_at_placed(placed.0)?,
+        map.condvar_at(placed.1)?,
+        map.condvar_at(placed.2)?,
+        map.atomic_u64(placed.3)?,
+    ))
+}
+
+/// Busy-waits for `ready`, giving up after `bound`: on one core the other side
+/// cannot run while this one spins, so spinning would never end.
+fn spin_until(bound: Duration, mut ready: impl FnMut() -> bool) -> Result<(), Broken> {
+    let mut spins = 0u32;
+    let mut start: Option<Instant> = None;
+    while !ready() {
+        std::hint::spin_loop();
+        spins = spins.wrapping_add(1);
+        if spins % 4096 == 0 {
+            let since = *start.get_or_insert_with(Instant::now);
+            if since.elapsed() > bound {
+                return Err(Broken(format!(
+                    "spin: no progress in {} s: the other side is not running (both on one core?); \
+                     spinning only works with each side on its own core",
+                    bound.as_secs_f64()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
