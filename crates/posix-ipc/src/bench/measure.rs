@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use ipc_core::cleanup::unlink_object;
 use ipc_core::interruptible::pending_termination;
 use ipc_core::process::{self, ExitStatus};
-use nix::sched::{sched_setaffinity, CpuSet};
+use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
 use nix::unistd::Pid;
 use serde::Serialize;
 
@@ -108,19 +108,14 @@ impl From<Broken> for Stop {
     }
 }
 
+/// Pins this process to `cpu`; `None` leaves the affinity it inherited.
 fn pin(cpu: Option<usize>) {
-    let mut set = CpuSet::new();
-    match cpu {
-        Some(cpu) => {
-            let _ = set.set(cpu);
-        }
-        None => {
-            for cpu in 0..CpuSet::count() {
-                let _ = set.set(cpu);
-            }
+    if let Some(cpu) = cpu {
+        let mut set = CpuSet::new();
+        if set.set(cpu).is_ok() {
+            let _ = sched_setaffinity(Pid::from_raw(0), &set);
         }
     }
-    let _ = sched_setaffinity(Pid::from_raw(0), &set);
 }
 
 /// The pattern of message `seq`: its number, then bytes derived from it.
@@ -153,6 +148,8 @@ fn with_partner<T>(
     parent: impl FnOnce(&mut End<'_>) -> Result<T, Stop>,
 ) -> Result<T, Stop> {
     let channel = Channel::new(plan.mechanism, plan.size, plan.depth, plan.bound);
+    // The affinity this process was started with (taskset, cgroups), to go back to.
+    let inherited = sched_getaffinity(Pid::from_raw(0)).ok();
     let result = channel.map_err(Stop::from).and_then(|channel| {
         pin(plan.placement.cpu(true));
         let forked = process::fork((), |()| {
@@ -180,7 +177,9 @@ fn with_partner<T>(
             }
             Err(e) => Err(Stop::Failed(e.to_string())),
         };
-        pin(None);
+        if let Some(set) = &inherited {
+            let _ = sched_setaffinity(Pid::from_raw(0), set);
+        }
         drop(channel);
         outcome
     });
@@ -244,9 +243,15 @@ pub fn latency(plan: &Plan) -> Result<Latency, Stop> {
                 }
             }
             if done == 0 {
-                return Err(Stop::Failed(
-                    "no round trip completed within the time bound".into(),
-                ));
+                return Err(Stop::Failed(if plan.mechanism == Mechanism::Spin {
+                    format!(
+                        "spin: not one timed round trip within {} s: with both sides on one core, each \
+                         waits for the other's time slice; spinning needs each side on its own core",
+                        plan.bound.as_secs_f64()
+                    )
+                } else {
+                    format!("no timed round trip within {} s", plan.bound.as_secs_f64())
+                }));
             }
             times.truncate(done);
             times.sort_unstable();
