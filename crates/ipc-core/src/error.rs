@@ -22,13 +22,19 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// - `Display`: `mq_open /ep_mq_lifecycle: File exists`, for tools and logs;
 /// - [`Error::perror_line`]: `PREFIX: File exists`, byte for byte what C's
 ///   `perror(PREFIX)` prints, for demos that mirror a C program.
+///
+/// It is one pointer wide (the details are boxed), so a `Result<(), Error>` costs
+/// nothing on the path that succeeds.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     call: &'static str,
     object: Option<Name>,
     errno: Errno,
     refusal: Option<Refusal>,
-    limit: Option<Box<Limit>>,
+    limit: Option<Limit>,
 }
 
 /// Why `ipc-core` refused an operation before making any system call.
@@ -89,25 +95,26 @@ impl fmt::Display for Refusal {
 
 impl Error {
     /// An error returned by the system call `call`, read from `errno`.
+    #[cold]
     pub fn os(call: &'static str, object: Option<&Name>, errno: Errno) -> Error {
-        Error {
+        Error(Box::new(Details {
             call,
             object: object.cloned(),
             errno,
             refusal: None,
             limit: None,
-        }
+        }))
     }
 
     /// The same error, saying which limit the call met.
     pub fn with_limit(mut self, limit: Limit) -> Error {
-        self.limit = Some(Box::new(limit));
+        self.0.limit = Some(limit);
         self
     }
 
     /// The limit the call met, if it is known.
     pub fn limit(&self) -> Option<&Limit> {
-        self.limit.as_deref()
+        self.0.limit.as_ref()
     }
 
     /// An operation refused by `ipc-core` before `call` was made.
@@ -117,44 +124,44 @@ impl Error {
         errno: Errno,
         refusal: Refusal,
     ) -> Error {
-        Error {
+        Error(Box::new(Details {
             call,
             object: object.cloned(),
             errno,
             refusal: Some(refusal),
             limit: None,
-        }
+        }))
     }
 
     /// A bad name given to `call`; the errno is the one the kernel would have set.
     pub fn bad_name(call: &'static str, error: NameError) -> Error {
-        Error {
+        Error(Box::new(Details {
             call,
             object: None,
             errno: error.errno(),
             refusal: Some(Refusal::Name(error)),
             limit: None,
-        }
+        }))
     }
 
     /// The C function that failed (or that was not called because of a refusal).
     pub fn call(&self) -> &'static str {
-        self.call
+        self.0.call
     }
 
     /// The object the call was about, if any.
     pub fn object(&self) -> Option<&Name> {
-        self.object.as_ref()
+        self.0.object.as_ref()
     }
 
     /// The errno: from the kernel, or the one it would have given for a refusal.
     pub fn errno(&self) -> Errno {
-        self.errno
+        self.0.errno
     }
 
     /// The termination signal that ended a blocking call, if that is what happened.
     pub fn termination(&self) -> Option<nix::sys::signal::Signal> {
-        match self.refusal {
+        match self.0.refusal {
             Some(Refusal::Terminated(signal)) => Some(signal),
             _ => None,
         }
@@ -162,12 +169,12 @@ impl Error {
 
     /// What `ipc-core` refused before any call, if that is what happened.
     pub fn refusal(&self) -> Option<&Refusal> {
-        self.refusal.as_ref()
+        self.0.refusal.as_ref()
     }
 
     /// The errno's text exactly as the C library words it (`strerror`).
     pub fn errno_text(&self) -> String {
-        strerror(self.errno)
+        strerror(self.0.errno)
     }
 
     /// The line C's `perror(prefix)` would print for this errno, without the newline:
@@ -179,15 +186,15 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.call)?;
-        if let Some(object) = &self.object {
+        f.write_str(self.0.call)?;
+        if let Some(object) = &self.0.object {
             write!(f, " {object}")?;
         }
-        match &self.refusal {
+        match &self.0.refusal {
             Some(refusal) => write!(f, ": {refusal}")?,
             None => write!(f, ": {}", self.errno_text())?,
         }
-        match &self.limit {
+        match &self.0.limit {
             Some(limit) => write!(f, " ({limit})"),
             None => Ok(()),
         }

@@ -32,6 +32,7 @@ pub fn enable() {
 }
 
 /// Whether calls are being narrated.
+#[inline]
 pub fn enabled() -> bool {
     ON.load(Ordering::Relaxed)
 }

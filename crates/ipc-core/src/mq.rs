@@ -231,6 +231,7 @@ impl MessageQueue {
     /// # Errors
     /// `EMSGSIZE` (longer than `mq_msgsize`), `EAGAIN` (full, non-blocking),
     /// `EINVAL` (priority at or above `MQ_PRIO_MAX`), `EBADF` (not opened for writing).
+    #[inline]
     pub fn send(&self, msg: &[u8], priority: u32) -> Result<()> {
         termination::blocking("mq_send", Some(&self.name), || {
             self.send_once(msg, priority)
@@ -294,6 +295,7 @@ impl MessageQueue {
     /// # Errors
     /// `EMSGSIZE` (`buf` shorter than `mq_msgsize`: size it from
     /// [`attributes`](Self::attributes)), `EAGAIN` (empty, non-blocking), `EBADF`.
+    #[inline]
     pub fn receive(&self, buf: &mut [u8]) -> Result<Received> {
         termination::blocking("mq_receive", Some(&self.name), || self.receive_once(buf))
     }
@@ -467,6 +469,7 @@ impl MessageQueue {
             })
     }
 
+    #[inline]
     fn check(
         &self,
         result: std::result::Result<isize, Errno>,

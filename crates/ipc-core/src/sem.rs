@@ -167,6 +167,7 @@ impl Semaphore {
     /// # Errors
     /// A termination error ([`Error::termination`]); `EINVAL` only otherwise, which
     /// a live handle does not meet.
+    #[inline]
     pub fn wait(&self) -> Result<()> {
         termination::blocking("sem_wait", Some(&self.name), || {
             // SAFETY: the pointer is a live semaphore from `sem_open`.
@@ -179,6 +180,7 @@ impl Semaphore {
     ///
     /// # Errors
     /// `EAGAIN` when the value is zero.
+    #[inline]
     pub fn try_wait(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_trywait(self.sem.0.as_ptr()) };
@@ -211,6 +213,7 @@ impl Semaphore {
     ///
     /// # Errors
     /// `EOVERFLOW` when the value is already [`SEM_VALUE_MAX`].
+    #[inline]
     pub fn post(&self) -> Result<()> {
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_post(self.sem.0.as_ptr()) };
@@ -266,6 +269,7 @@ impl Semaphore {
     }
 
     /// Turns `rc` into a result, narrating `call(sem /* name */ more)` first.
+    #[inline]
     fn check(
         &self,
         rc: libc::c_int,

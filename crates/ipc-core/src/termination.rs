@@ -57,8 +57,12 @@ pub fn install() -> Result<()> {
 }
 
 /// The termination request received so far, if any.
+#[inline]
 pub fn requested() -> Option<Signal> {
-    Signal::try_from(REQUESTED.load(Ordering::SeqCst)).ok()
+    match REQUESTED.load(Ordering::Relaxed) {
+        0 => None,
+        signal => Signal::try_from(signal).ok(),
+    }
 }
 
 /// Forgets the request (for a program that handled it and goes on).
@@ -68,6 +72,7 @@ pub fn clear() {
 
 /// Runs the blocking `attempt` under the policy: ends at once with a termination
 /// error if one was requested, retries on `EINTR` otherwise.
+#[inline]
 pub(crate) fn blocking<T>(
     call: &'static str,
     object: Option<&Name>,

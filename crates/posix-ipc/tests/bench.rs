@@ -154,3 +154,72 @@ fn bad_bench_options_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn ctrl_c_mid_bench_reaps_the_partner_and_unlinks_everything() {
+    use std::os::unix::process::CommandExt;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for mechanism in ["mq", "sem"] {
+        let mut child = Command::new(BIN)
+            .args([
+                "bench",
+                "--mechanism",
+                mechanism,
+                "--placement",
+                "unpinned",
+                "--iterations",
+                "100000000",
+            ])
+            .args(["--max-seconds", "60", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        std::thread::sleep(Duration::from_millis(500));
+        nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{mechanism}: still running after Ctrl+C"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(130), "{mechanism}");
+        // No process of its group is left (the partner was reaped).
+        let members = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                let fields: Vec<&str> = stat
+                    .rsplit_once(')')
+                    .map_or("", |x| x.1)
+                    .split_whitespace()
+                    .collect();
+                fields.len() > 2 && fields[2] == pid.to_string() && fields[0] != "Z"
+            })
+            .count();
+        assert_eq!(members, 0, "{mechanism}: a process of the bench is left");
+        nothing_left();
+        for tag in ["ab", "ba"] {
+            let name = ipc_core::Name::new(&format!("/pipc_bench_{pid}_{tag}")).unwrap();
+            let open = ipc_core::MessageQueue::open(&name, &ipc_core::MqOptions::default());
+            assert_eq!(
+                open.unwrap_err().errno(),
+                ipc_core::Errno::ENOENT,
+                "queue {name} left"
+            );
+        }
+    }
+}
