@@ -71,7 +71,8 @@ impl<E: std::fmt::Display> From<E> for Broken {
     }
 }
 
-/// One direction of a ring in shared memory: `depth` slots of `size` bytes.
+/// One direction of a ring in shared memory: a power of two of slots (at least
+/// the depth), each `size` bytes rounded up to a cache line.
 #[derive(Clone, Copy)]
 struct Ring {
     slots: usize,
@@ -81,8 +82,10 @@ struct Ring {
 }
 
 impl Ring {
+    /// The offset of message `i`'s slot (a mask, not a division: this is in the
+    /// timed loop).
     fn slot(&self, i: usize) -> usize {
-        self.data + (i % self.slots) * self.size
+        self.data + (i & (self.slots - 1)) * self.size
     }
 }
 
@@ -107,13 +110,13 @@ enum Kind {
     Sem {
         map: Mapping,
         rings: [Ring; 2],
-        sems: [(Semaphore, Semaphore); 2],
+        sems: [(Option<Semaphore>, Semaphore); 2],
     },
     /// Unnamed semaphores in the mapping: (free, full) per direction.
     PsharedSem {
         map: Mapping,
         rings: [Ring; 2],
-        sems: [(Placed, Placed); 2],
+        sems: [(Option<Placed>, Placed); 2],
     },
     /// Mutex, "not full" and "not empty" condition variables, and the count's
     /// offset, per direction.
@@ -162,6 +165,7 @@ pub fn names(mechanism: Mechanism) -> Vec<(ipc_core::cleanup::ObjectKind, Name)>
 }
 
 fn shared_memory(rings: usize, depth: usize, size: usize) -> Result<(Mapping, [Ring; 2]), Broken> {
+    let depth = depth.next_power_of_two();
     let slot = size.div_ceil(64) * 64;
     let per_direction = CONTROL + depth * slot;
     let len = rings * per_direction;
@@ -181,9 +185,13 @@ fn shared_memory(rings: usize, depth: usize, size: usize) -> Result<(Mapping, [R
 }
 
 impl Channel {
-    /// Makes the channel: `depth` messages of `size` bytes each way.
+    /// Makes the channel: `depth` messages of `size` bytes each way. A `pingpong`
+    /// channel is only used turn by turn (each side waits for the other's answer
+    /// before sending again), so it needs no back-pressure: the semaphore
+    /// mechanisms then make exactly a C ping-pong's calls.
     pub fn new(
         mechanism: Mechanism,
+        pingpong: bool,
         size: usize,
         depth: usize,
         bound: Duration,
@@ -216,20 +224,31 @@ impl Channel {
                         },
                     )
                 };
+                // Free-slot semaphores only for a stream: in a ping-pong each side
+                // waits for the reply, so the slot is free (as in a C ping-pong).
+                let free = |tag: &str| -> Result<Option<Semaphore>, Broken> {
+                    if pingpong {
+                        Ok(None)
+                    } else {
+                        Ok(Some(sem(tag, depth)?))
+                    }
+                };
                 let sems = [
-                    (sem("ab_free", depth)?, sem("ab_full", 0)?),
-                    (sem("ba_free", depth)?, sem("ba_full", 0)?),
+                    (free("ab_free")?, sem("ab_full", 0)?),
+                    (free("ba_free")?, sem("ba_full", 0)?),
                 ];
                 Kind::Sem { map, rings, sems }
             }
             Mechanism::PsharedSem => {
                 let (map, rings) = shared_memory(2, depth, size)?;
-                let place = |ring: &Ring| -> Result<(Placed, Placed), Broken> {
+                let place = |ring: &Ring| -> Result<(Option<Placed>, Placed), Broken> {
                     let base = ring.data - CONTROL;
-                    Ok((
-                        map.place_shared_semaphore(base, depth as u32)?,
-                        map.place_shared_semaphore(base + 64, 0)?,
-                    ))
+                    let free = if pingpong {
+                        None
+                    } else {
+                        Some(map.place_shared_semaphore(base, depth as u32)?)
+                    };
+                    Ok((free, map.place_shared_semaphore(base + 64, 0)?))
                 };
                 let sems = [place(&rings[0])?, place(&rings[1])?];
                 Kind::PsharedSem { map, rings, sems }
@@ -266,7 +285,10 @@ impl Channel {
                 Kind::Uds { a, b }
             }
             Mechanism::Spin => {
-                let (map, rings) = shared_memory(2, depth, size)?;
+                // A ring of at least 64 slots: the sender then looks at the
+                // reader's progress (a cache line the other core writes) only when
+                // the ring may be full, not on every message.
+                let (map, rings) = shared_memory(2, depth.max(64), size)?;
                 let mut control = [0; 2];
                 for (d, ring) in rings.iter().enumerate() {
                     let base = ring.data - CONTROL;
@@ -292,6 +314,7 @@ impl Channel {
             out: usize::from(!parent),
             sent: 0,
             received: 0,
+            known_read: 0,
         }
     }
 }
@@ -303,6 +326,8 @@ pub struct End<'c> {
     out: usize,
     sent: usize,
     received: usize,
+    /// Spin only: messages the reader had taken when last looked at.
+    known_read: usize,
 }
 
 impl End<'_> {
@@ -314,12 +339,16 @@ impl End<'_> {
         match &self.channel.kind {
             Kind::Mq { ab, ba } => [ab, ba][d].send(msg, 0)?,
             Kind::Sem { map, rings, sems } => {
-                sems[d].0.wait()?;
+                if let Some(free) = &sems[d].0 {
+                    free.wait()?;
+                }
                 map.write(rings[d].slot(i), msg)?;
                 sems[d].1.post()?;
             }
             Kind::PsharedSem { map, rings, sems } => {
-                map.semaphore_at(sems[d].0)?.wait()?;
+                if let Some(free) = sems[d].0 {
+                    map.semaphore_at(free)?.wait()?;
+                }
                 map.write(rings[d].slot(i), msg)?;
                 map.semaphore_at(sems[d].1)?.post()?;
             }
@@ -349,9 +378,13 @@ impl End<'_> {
             } => {
                 let written = map.atomic_u64(control[d])?;
                 let read = map.atomic_u64(control[d] + 64)?;
-                spin_until(*bound, || {
-                    (i - read.load(Ordering::Acquire) as usize) < rings[d].slots
-                })?;
+                if i - self.known_read >= rings[d].slots {
+                    let known = &mut self.known_read;
+                    spin_until(*bound, || {
+                        *known = read.load(Ordering::Acquire) as usize;
+                        i - *known < rings[d].slots
+                    })?;
+                }
                 map.write(rings[d].slot(i), msg)?;
                 written.store(i as u64 + 1, Ordering::Release);
             }
@@ -378,12 +411,16 @@ impl End<'_> {
             Kind::Sem { map, rings, sems } => {
                 sems[d].1.wait()?;
                 map.read(rings[d].slot(i), buf)?;
-                sems[d].0.post()?;
+                if let Some(free) = &sems[d].0 {
+                    free.post()?;
+                }
             }
             Kind::PsharedSem { map, rings, sems } => {
                 map.semaphore_at(sems[d].1)?.wait()?;
                 map.read(rings[d].slot(i), buf)?;
-                map.semaphore_at(sems[d].0)?.post()?;
+                if let Some(free) = sems[d].0 {
+                    map.semaphore_at(free)?.post()?;
+                }
             }
             Kind::PsharedMutex {
                 map,

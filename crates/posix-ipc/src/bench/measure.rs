@@ -63,6 +63,8 @@ pub struct Plan {
     pub bound: Duration,
     /// Check every byte of every message, not only its sequence number.
     pub verify: bool,
+    /// Turn by turn (latency), not a stream.
+    pub pingpong: bool,
 }
 
 /// Round-trip latency, in nanoseconds.
@@ -147,7 +149,13 @@ fn with_partner<T>(
     child: impl FnOnce(&mut End<'_>) -> i32,
     parent: impl FnOnce(&mut End<'_>) -> Result<T, Stop>,
 ) -> Result<T, Stop> {
-    let channel = Channel::new(plan.mechanism, plan.size, plan.depth, plan.bound);
+    let channel = Channel::new(
+        plan.mechanism,
+        plan.pingpong,
+        plan.size,
+        plan.depth,
+        plan.bound,
+    );
     // The affinity this process was started with (taskset, cgroups), to go back to.
     let inherited = sched_getaffinity(Pid::from_raw(0)).ok();
     let result = channel.map_err(Stop::from).and_then(|channel| {

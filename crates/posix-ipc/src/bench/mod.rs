@@ -151,7 +151,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
                     Mechanism::Mq => (args.depth as usize).min(mq_depth_max),
                     _ => args.depth as usize,
                 };
-                let plan = |iterations: u32, depth: usize| Plan {
+                let plan = |iterations: u32, depth: usize, pingpong: bool| Plan {
                     mechanism,
                     placement,
                     size,
@@ -160,16 +160,17 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
                     warmup: args.warmup as usize,
                     bound,
                     verify: args.verify,
+                    pingpong,
                 };
                 if !args.throughput_only {
-                    match latency(&plan(args.iterations, 1)) {
+                    match latency(&plan(args.iterations, 1, true)) {
                         Ok(l) => row.latency = Some(l),
                         Err(Stop::Interrupted(signal)) => return Err(Failure::Interrupted(signal)),
                         Err(Stop::Failed(why)) => row.note = Some(why),
                     }
                 }
                 if !args.latency_only && row.note.is_none() {
-                    match throughput(&plan(args.messages, depth)) {
+                    match throughput(&plan(args.messages, depth, false)) {
                         Ok(t) => row.throughput = Some(t),
                         Err(Stop::Interrupted(signal)) => return Err(Failure::Interrupted(signal)),
                         Err(Stop::Failed(why)) => row.note = Some(why),
