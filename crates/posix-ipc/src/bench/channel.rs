@@ -90,7 +90,8 @@ impl Ring {
 }
 
 /// The shared memory layout of one direction: control block, then data. Each
-/// process-shared object of the control block gets a 64-byte cache line.
+/// process-shared object of the control block gets 128 bytes (two cache lines:
+/// adjacent-line prefetchers move lines in pairs).
 const CONTROL: usize = 512;
 const _: () =
     assert!(SHARED_SEMAPHORE_SIZE <= 64 && SHARED_MUTEX_SIZE <= 64 && SHARED_CONDVAR_SIZE <= 64);
@@ -138,6 +139,9 @@ enum Kind {
         rings: [Ring; 2],
         control: [usize; 2],
         bound: Duration,
+        /// Turn by turn: one slot, and no "read" counter to look at (the answer
+        /// says the message was read), as in a C ping-pong.
+        pingpong: bool,
     },
 }
 
@@ -167,7 +171,9 @@ pub fn names(mechanism: Mechanism) -> Vec<(ipc_core::cleanup::ObjectKind, Name)>
 fn shared_memory(rings: usize, depth: usize, size: usize) -> Result<(Mapping, [Ring; 2]), Broken> {
     let depth = depth.next_power_of_two();
     let slot = size.div_ceil(64) * 64;
-    let per_direction = CONTROL + depth * slot;
+    // Each direction on pages of its own, so no cache line (nor the pair of lines
+    // an adjacent-line prefetcher fetches together) holds both sides' data.
+    let per_direction = (CONTROL + depth * slot).div_ceil(4096) * 4096;
     let len = rings * per_direction;
     let shm = SharedMemory::create(
         &name("shm"),
@@ -248,7 +254,7 @@ impl Channel {
                     } else {
                         Some(map.place_shared_semaphore(base, depth as u32)?)
                     };
-                    Ok((free, map.place_shared_semaphore(base + 64, 0)?))
+                    Ok((free, map.place_shared_semaphore(base + 128, 0)?))
                 };
                 let sems = [place(&rings[0])?, place(&rings[1])?];
                 Kind::PsharedSem { map, rings, sems }
@@ -257,12 +263,12 @@ impl Channel {
                 let (map, rings) = shared_memory(2, depth, size)?;
                 let place = |ring: &Ring| -> Result<(Placed, Placed, Placed, usize), Broken> {
                     let base = ring.data - CONTROL;
-                    map.atomic_u64(base + 256)?.store(0, Ordering::SeqCst);
+                    map.atomic_u64(base + 384)?.store(0, Ordering::SeqCst);
                     Ok((
                         map.place_shared_mutex(base)?,
-                        map.place_shared_condvar(base + 64)?,
                         map.place_shared_condvar(base + 128)?,
-                        base + 256,
+                        map.place_shared_condvar(base + 256)?,
+                        base + 384,
                     ))
                 };
                 let monitors = [place(&rings[0])?, place(&rings[1])?];
@@ -285,15 +291,16 @@ impl Channel {
                 Kind::Uds { a, b }
             }
             Mechanism::Spin => {
-                // A ring of at least 64 slots: the sender then looks at the
-                // reader's progress (a cache line the other core writes) only when
-                // the ring may be full, not on every message.
-                let (map, rings) = shared_memory(2, depth.max(64), size)?;
+                // A stream gets a ring of at least 64 slots: the sender then looks
+                // at the reader's progress (a cache line the other core writes) only
+                // when the ring may be full, not on every message.
+                let slots = if pingpong { 1 } else { depth.max(64) };
+                let (map, rings) = shared_memory(2, slots, size)?;
                 let mut control = [0; 2];
                 for (d, ring) in rings.iter().enumerate() {
                     let base = ring.data - CONTROL;
                     map.atomic_u64(base)?.store(0, Ordering::SeqCst); // messages written
-                    map.atomic_u64(base + 64)?.store(0, Ordering::SeqCst); // messages read
+                    map.atomic_u64(base + 128)?.store(0, Ordering::SeqCst); // messages read
                     control[d] = base;
                 }
                 Kind::Spin {
@@ -301,6 +308,7 @@ impl Channel {
                     rings,
                     control,
                     bound,
+                    pingpong,
                 }
             }
         };
@@ -375,10 +383,11 @@ impl End<'_> {
                 rings,
                 control,
                 bound,
+                pingpong,
             } => {
                 let written = map.atomic_u64(control[d])?;
-                let read = map.atomic_u64(control[d] + 64)?;
-                if i - self.known_read >= rings[d].slots {
+                if !pingpong && i - self.known_read >= rings[d].slots {
+                    let read = map.atomic_u64(control[d] + 128)?;
                     let known = &mut self.known_read;
                     spin_until(*bound, || {
                         *known = read.load(Ordering::Acquire) as usize;
@@ -444,12 +453,15 @@ impl End<'_> {
                 rings,
                 control,
                 bound,
+                pingpong,
             } => {
                 let written = map.atomic_u64(control[d])?;
-                let read = map.atomic_u64(control[d] + 64)?;
                 spin_until(*bound, || written.load(Ordering::Acquire) as usize > i)?;
                 map.read(rings[d].slot(i), buf)?;
-                read.store(i as u64 + 1, Ordering::Release);
+                if !pingpong {
+                    map.atomic_u64(control[d] + 128)?
+                        .store(i as u64 + 1, Ordering::Release);
+                }
             }
         }
         Ok(())
