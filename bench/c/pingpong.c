@@ -4,7 +4,8 @@
  *
  *   gcc -O2 -o pingpong bench/c/pingpong.c
  *   ./pingpong MECHANISM PLACEMENT ITERATIONS SIZE
- *     MECHANISM: mq | sem | pipe | spin      PLACEMENT: same | cross | none
+ *     MECHANISM: mq | sem | pshared-sem | pshared-mutex | pipe | uds | spin
+ *     PLACEMENT: same | cross | none
  *
  * Prints: min p50 p99 max round-trip nanoseconds, after 1000 warm-up round trips.
  */
@@ -21,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +59,10 @@ struct side {
     char *buf_out, *buf_in;      /* one slot each way in shared memory */
     int fd_out, fd_in;
     _Atomic uint64_t *seq_out, *seq_in;
+    /* pshared-mutex: one monitor per direction */
+    pthread_mutex_t *mu_out, *mu_in;
+    pthread_cond_t *cv_out, *cv_in;
+    int *full_out, *full_in;
 };
 
 static const char *mech;
@@ -64,10 +71,17 @@ static size_t size;
 static void send_msg(struct side *s, const char *msg, uint64_t n) {
     if (!strcmp(mech, "mq")) {
         if (mq_send(s->mq_out, msg, size, 0) == -1) die("mq_send");
-    } else if (!strcmp(mech, "sem")) {
+    } else if (!strcmp(mech, "pshared-mutex")) {
+        pthread_mutex_lock(s->mu_out);
+        while (*s->full_out) pthread_cond_wait(s->cv_out, s->mu_out);
+        memcpy(s->buf_out, msg, size);
+        *s->full_out = 1;
+        pthread_cond_signal(s->cv_out);
+        pthread_mutex_unlock(s->mu_out);
+    } else if (!strcmp(mech, "sem") || !strcmp(mech, "pshared-sem")) {
         memcpy(s->buf_out, msg, size);
         if (sem_post(s->sem_out) == -1) die("sem_post");
-    } else if (!strcmp(mech, "pipe")) {
+    } else if (!strcmp(mech, "pipe") || !strcmp(mech, "uds")) {
         size_t done = 0;
         while (done < size) {
             ssize_t w = write(s->fd_out, msg + done, size - done);
@@ -83,11 +97,18 @@ static void send_msg(struct side *s, const char *msg, uint64_t n) {
 static void recv_msg(struct side *s, char *buf, uint64_t n) {
     if (!strcmp(mech, "mq")) {
         if (mq_receive(s->mq_in, buf, size, NULL) == -1) die("mq_receive");
-    } else if (!strcmp(mech, "sem")) {
+    } else if (!strcmp(mech, "pshared-mutex")) {
+        pthread_mutex_lock(s->mu_in);
+        while (!*s->full_in) pthread_cond_wait(s->cv_in, s->mu_in);
+        memcpy(buf, s->buf_in, size);
+        *s->full_in = 0;
+        pthread_cond_signal(s->cv_in);
+        pthread_mutex_unlock(s->mu_in);
+    } else if (!strcmp(mech, "sem") || !strcmp(mech, "pshared-sem")) {
         while (sem_wait(s->sem_in) == -1)
             if (errno != EINTR) die("sem_wait");
         memcpy(buf, s->buf_in, size);
-    } else if (!strcmp(mech, "pipe")) {
+    } else if (!strcmp(mech, "pipe") || !strcmp(mech, "uds")) {
         size_t done = 0;
         while (done < size) {
             ssize_t r = read(s->fd_in, buf + done, size - done);
@@ -130,6 +151,11 @@ int main(int argc, char **argv) {
         int ab[2], ba[2];
         if (pipe(ab) == -1 || pipe(ba) == -1) die("pipe");
         parent.fd_out = ab[1]; child.fd_in = ab[0]; child.fd_out = ba[1]; parent.fd_in = ba[0];
+    } else if (!strcmp(mech, "uds")) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) die("socketpair");
+        parent.fd_out = parent.fd_in = sv[0];
+        child.fd_out = child.fd_in = sv[1];
     } else {
         char *shm = mmap(NULL, 4096 + 2 * 65536, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (shm == MAP_FAILED) die("mmap");
@@ -137,6 +163,28 @@ int main(int argc, char **argv) {
         child.buf_out = parent.buf_in = shm + 4096 + 65536;
         parent.seq_out = child.seq_in = (_Atomic uint64_t *)shm;
         child.seq_out = parent.seq_in = (_Atomic uint64_t *)(shm + 64);
+        if (!strcmp(mech, "pshared-sem")) {
+            sem_t *ab = (sem_t *)(shm + 1024), *ba = (sem_t *)(shm + 2048);
+            if (sem_init(ab, 1, 0) == -1 || sem_init(ba, 1, 0) == -1) die("sem_init");
+            parent.sem_out = child.sem_in = ab;
+            child.sem_out = parent.sem_in = ba;
+        }
+        if (!strcmp(mech, "pshared-mutex")) {
+            pthread_mutexattr_t ma;
+            pthread_condattr_t ca;
+            pthread_mutexattr_init(&ma);
+            pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+            pthread_condattr_init(&ca);
+            pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+            pthread_mutex_t *mab = (pthread_mutex_t *)(shm + 1024), *mba = (pthread_mutex_t *)(shm + 2048);
+            pthread_cond_t *cab = (pthread_cond_t *)(shm + 1536), *cba = (pthread_cond_t *)(shm + 2560);
+            pthread_mutex_init(mab, &ma); pthread_mutex_init(mba, &ma);
+            pthread_cond_init(cab, &ca); pthread_cond_init(cba, &ca);
+            parent.mu_out = child.mu_in = mab; parent.cv_out = child.cv_in = cab;
+            child.mu_out = parent.mu_in = mba; child.cv_out = parent.cv_in = cba;
+            parent.full_out = child.full_in = (int *)(shm + 3072);
+            child.full_out = parent.full_in = (int *)(shm + 3584);
+        }
         if (!strcmp(mech, "sem")) {
             sem_t *ab = sem_open(sab_name, O_CREAT | O_EXCL, 0600, 0);
             sem_t *ba = sem_open(sba_name, O_CREAT | O_EXCL, 0600, 0);

@@ -317,14 +317,50 @@ impl Channel {
 
     /// The parent's end (sends on a→b, receives on b→a) or the child's.
     pub fn end(&self, parent: bool) -> End<'_> {
+        let out = usize::from(!parent);
         End {
             channel: self,
-            out: usize::from(!parent),
+            out,
             sent: 0,
             received: 0,
             known_read: 0,
+            turns: self.turns(out),
         }
     }
+
+    /// For a spin ping-pong, the words it touches, found once, before any timing:
+    /// the counter and the single slot of each direction (out, then in).
+    fn turns(&self, out: usize) -> Option<[Turn<'_>; 2]> {
+        let Kind::Spin {
+            map,
+            rings,
+            control,
+            pingpong: true,
+            ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        if self.size % 8 != 0 {
+            return None;
+        }
+        let turn = |d: usize| -> Option<Turn<'_>> {
+            let words = (0..self.size / 8)
+                .map(|k| map.atomic_u64(rings[d].slot(0) + 8 * k).ok())
+                .collect::<Option<Vec<_>>>()?;
+            Some(Turn {
+                counter: map.atomic_u64(control[d]).ok()?,
+                words,
+            })
+        };
+        Some([turn(out)?, turn(1 - out)?])
+    }
+}
+
+/// One direction of a spin ping-pong, resolved to its atomics.
+struct Turn<'m> {
+    counter: &'m AtomicU64,
+    words: Vec<&'m AtomicU64>,
 }
 
 /// One side of a channel.
@@ -336,6 +372,8 @@ pub struct End<'c> {
     received: usize,
     /// Spin only: messages the reader had taken when last looked at.
     known_read: usize,
+    /// Spin ping-pong only: (out, in), resolved once.
+    turns: Option<[Turn<'c>; 2]>,
 }
 
 impl End<'_> {
@@ -344,6 +382,17 @@ impl End<'_> {
         let d = self.out;
         let i = self.sent;
         self.sent += 1;
+        if let Some([out, _]) = &self.turns {
+            // The spin ping-pong: the C loop's accesses and nothing else.
+            for (word, chunk) in out.words.iter().zip(msg.chunks_exact(8)) {
+                word.store(
+                    u64::from_ne_bytes(chunk.try_into().expect("8 bytes")),
+                    Ordering::Relaxed,
+                );
+            }
+            out.counter.store(i as u64 + 1, Ordering::Release);
+            return Ok(());
+        }
         match &self.channel.kind {
             Kind::Mq { ab, ba } => [ab, ba][d].send(msg, 0)?,
             Kind::Sem { map, rings, sems } => {
@@ -406,6 +455,15 @@ impl End<'_> {
         let d = 1 - self.out;
         let i = self.received;
         self.received += 1;
+        if let (Some([_, input]), Kind::Spin { bound, .. }) = (&self.turns, &self.channel.kind) {
+            spin_until(*bound, || {
+                input.counter.load(Ordering::Acquire) as usize > i
+            })?;
+            for (word, chunk) in input.words.iter().zip(buf.chunks_exact_mut(8)) {
+                chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
+            }
+            return Ok(());
+        }
         let size = self.channel.size;
         match &self.channel.kind {
             Kind::Mq { ab, ba } => {
