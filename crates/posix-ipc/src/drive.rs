@@ -12,6 +12,7 @@ use crate::cli::{CreateArgs, MqCommand, SemCommand, ShmCommand, WaitArgs};
 use crate::failure::Failure;
 use crate::render::{json, out};
 use ipc_core::interruptible::{block_termination_signals, wait, Outcome};
+use ipc_core::limits::mqueue_sysctl;
 
 fn creation(create: &CreateArgs) -> Creation {
     if create.exclusive {
@@ -39,9 +40,12 @@ pub fn mq(command: MqCommand) -> Result<(), Failure> {
             let capacity = match (max_messages, message_size) {
                 (None, None) => None,
                 (max, size) => Some(Capacity {
-                    max_messages: max.map_or_else(|| proc_default("msg_default", 10), |n| n as i64),
-                    message_size: size
-                        .map_or_else(|| proc_default("msgsize_default", 8192), |n| n as i64),
+                    max_messages: max
+                        .map_or_else(|| mqueue_sysctl("msg_default").unwrap_or(10), |n| n as i64),
+                    message_size: size.map_or_else(
+                        || mqueue_sysctl("msgsize_default").unwrap_or(8192),
+                        |n| n as i64,
+                    ),
                 }),
             };
             let options = MqOptions {
@@ -165,14 +169,6 @@ fn size_hint(queue: &MessageQueue) -> String {
         ),
         Err(_) => "the message is longer than the queue's message size".into(),
     }
-}
-
-/// A number from `/proc/sys/fs/mqueue/NAME`, or `fallback`.
-pub fn proc_default(name: &str, fallback: i64) -> i64 {
-    std::fs::read_to_string(format!("/proc/sys/fs/mqueue/{name}"))
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(fallback)
 }
 
 /// `posix-ipc sem ...`.
