@@ -11,6 +11,9 @@
 //! | [`process`] | [`process::Child`] | `fork`, `waitpid`, `_exit` |
 //! | [`cleanup`] | | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
 //! | [`interruptible`] | | blocking calls that Ctrl+C ends with nothing changed |
+//! | [`termination`] | | the `EINTR` policy: retry, or stop on a termination request |
+//! | [`limits`] | [`Limit`] | the limit an error met: its value and where it is set |
+//! | [`explain`] | | `--explain`: every call narrated on stderr, strace-style |
 //!
 //! Handles close on drop; nothing is ever unlinked on drop. An object stays in the
 //! kernel until someone unlinks its name: kernel persistence is the lesson, so it
