@@ -9,9 +9,12 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_posix-ipc");
 
-/// One bench at a time: they compete for the CPUs, and each checks that no bench
-/// object is left in /dev/shm.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// One bench at a time, across threads (`cargo test`) and processes (`cargo
+/// nextest`): they compete for the CPUs, and each checks that no bench object is
+/// left in /dev/shm.
+fn serial() -> demo_harness::NamesLock {
+    demo_harness::exclusive("posix-ipc-bench")
+}
 
 /// Runs the bench with `args` (and `--json`), optionally on CPU 0 only.
 fn bench(args: &[&str], one_cpu: bool) -> (Value, Duration) {
@@ -51,7 +54,7 @@ fn nothing_left() {
 
 #[test]
 fn every_mechanism_carries_its_messages_intact() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = serial();
     let (report, _) = bench(
         &[
             "--iterations",
@@ -103,7 +106,7 @@ fn every_mechanism_carries_its_messages_intact() {
 
 #[test]
 fn spinning_on_one_core_ends_with_a_clear_note_within_its_bound() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = serial();
     let (report, took) = bench(
         &[
             "--mechanism",
@@ -143,7 +146,7 @@ fn spinning_on_one_core_ends_with_a_clear_note_within_its_bound() {
 
 #[test]
 fn bad_bench_options_are_usage_errors() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = serial();
     for args in [
         &["--size", "4"][..],
         &["--iterations", "0"],
@@ -158,7 +161,7 @@ fn bad_bench_options_are_usage_errors() {
 #[test]
 fn ctrl_c_mid_bench_reaps_the_partner_and_unlinks_everything() {
     use std::os::unix::process::CommandExt;
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = serial();
     for mechanism in ["mq", "sem"] {
         let mut child = Command::new(BIN)
             .args([
