@@ -58,6 +58,13 @@ pub struct Object {
 }
 
 impl Object {
+    /// The depth and size of a queue, from `mq_getattr`.
+    fn set_queue_attributes(&mut self, attr: &ipc_core::MqAttributes) {
+        self.messages = Some(attr.current_messages);
+        self.max_messages = Some(attr.max_messages);
+        self.message_size = Some(attr.message_size);
+    }
+
     /// An object with what its file's metadata says; details and holders to come.
     fn new(kind: Kind, name: &str, meta: &std::fs::Metadata) -> Object {
         Object {
@@ -197,9 +204,7 @@ fn describe_queue_by_name(name: &Name, holders: &HolderIndex) -> Option<Object> 
     let meta = std::fs::metadata(format!("/proc/self/fd/{}", queue.raw())).ok()?;
     let mut object = Object::new(Kind::Mq, &name.to_string(), &meta);
     if let Ok(attr) = queue.attributes() {
-        object.messages = Some(attr.current_messages);
-        object.max_messages = Some(attr.max_messages);
-        object.message_size = Some(attr.message_size);
+        object.set_queue_attributes(&attr);
     }
     drop(queue);
     set_holders(&mut object, holders);
@@ -230,9 +235,7 @@ fn open_queue_quietly(name: &Name) -> Option<MessageQueue> {
 
 fn fill_queue_attributes(object: &mut Object, name: &Name) {
     if let Some(attr) = open_queue_quietly(name).and_then(|q| q.attributes().ok()) {
-        object.messages = Some(attr.current_messages);
-        object.max_messages = Some(attr.max_messages);
-        object.message_size = Some(attr.message_size);
+        object.set_queue_attributes(&attr);
     }
 }
 

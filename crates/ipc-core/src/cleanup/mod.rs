@@ -131,6 +131,16 @@ pub fn own<T>(kind: ObjectKind, name: &Name, open: impl FnOnce() -> Result<T>) -
     })
 }
 
+/// Records that this process answers for `name`, an object it did not open itself
+/// (a forked child creates it, say): a termination signal then unlinks it too.
+///
+/// # Errors
+/// As [`own`]: a refusal when the registry is full, or for a message queue under
+/// [`Strategy::InHandler`].
+pub fn answer_for(kind: ObjectKind, name: &Name) -> Result<()> {
+    own(kind, name, || Ok(()))
+}
+
 fn refusal(name: &Name, why: &'static str) -> Error {
     Error::refused("register", Some(name), Errno::ENOSPC, Refusal::Cleanup(why))
 }
