@@ -12,6 +12,7 @@ pub struct Failure(What);
 enum What {
     Call { prefix: &'static str, error: Error },
     Message(String),
+    Output(std::io::Error),
 }
 
 impl Failure {
@@ -20,12 +21,18 @@ impl Failure {
         Failure(What::Message(text.into()))
     }
 
+    /// A write to stdout that failed: the transcript could not be written.
+    pub fn output(error: std::io::Error) -> Failure {
+        Failure(What::Output(error))
+    }
+
     /// The line to print: what C's `perror(prefix)` prints, `mq_open failed: File
     /// exists`, or the message.
     pub fn line(&self) -> String {
         match &self.0 {
             What::Call { prefix, error } => error.perror_line(prefix),
             What::Message(text) => text.clone(),
+            What::Output(error) => format!("write to stdout failed: {error}"),
         }
     }
 
@@ -33,7 +40,7 @@ impl Failure {
     pub fn error(&self) -> Option<&Error> {
         match &self.0 {
             What::Call { error, .. } => Some(error),
-            What::Message(_) => None,
+            What::Message(_) | What::Output(_) => None,
         }
     }
 

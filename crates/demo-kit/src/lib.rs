@@ -3,6 +3,7 @@
 //! - [`cli`]: `--help`, `--step` and a demo's own flags;
 //! - [`facility`]: the three kinds of objects behind one interface, for the labs;
 //! - [`step`]: the `--step` pauses, on stderr so stdout stays the transcript;
+//! - [`output`]: [`outln!`], `println!` that fails instead of panicking;
 //! - [`failure`]: `perror`-style failures that unlink what the demo owns and exit 1;
 //! - [`stale`]: recreating an object a crashed run left behind;
 //! - [`start`]: the `main` every demo shares.
@@ -12,6 +13,7 @@
 pub mod cli;
 pub mod facility;
 pub mod failure;
+pub mod output;
 pub mod stale;
 pub mod start;
 pub mod step;
