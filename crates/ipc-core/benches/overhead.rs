@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use ipc_core::cleanup::{unlink_object, ObjectKind};
+use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Capacity, Creation, MessageQueue, Mode, MqOptions, Name, SemOptions, Semaphore,
 };
@@ -128,6 +128,6 @@ fn main() {
     unsafe { libc::sem_close(raw_sem) };
     drop(sem);
     drop(queue);
-    let _ = unlink_object(ObjectKind::Semaphore, &sem_name);
-    let _ = unlink_object(ObjectKind::MessageQueue, &mq_name);
+    let _ = ObjectKind::Semaphore.unlink(&sem_name);
+    let _ = ObjectKind::MessageQueue.unlink(&mq_name);
 }

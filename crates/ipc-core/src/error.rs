@@ -39,6 +39,7 @@ struct Details {
 
 /// Why `ipc-core` refused an operation before making any system call.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Refusal {
     /// The name is not a valid IPC object name.
     Name(NameError),
@@ -58,9 +59,45 @@ pub enum Refusal {
         /// The offset asked for.
         offset: usize,
     },
-    /// The cleanup registry has no room left, or cannot handle this object or call
-    /// with the strategy in force; the text says which.
-    Cleanup(&'static str),
+    /// The mapping (or handle) is read-only and the operation would store.
+    ReadOnly,
+    /// The bytes hold a placed process-shared object, reached only through its
+    /// handle (see [`crate::pshared`]).
+    Occupied {
+        /// Where that object starts.
+        offset: usize,
+        /// Its length.
+        len: usize,
+        /// What it is: `a mutex`, `a semaphore`, `a condition variable`.
+        what: &'static str,
+    },
+    /// A [`crate::Placed`] token of another mapping, or of another kind of object.
+    ForeignPlacement,
+    /// A condition variable waited on with another mutex than the one it was
+    /// placed with.
+    WrongMutex,
+    /// The cleanup registry has no room for another object.
+    RegistryFull,
+    /// The cleanup registry has no room for another child.
+    TooManyChildren {
+        /// How many children it holds.
+        max: usize,
+    },
+    /// A message queue cannot be unlinked from a signal handler (`mq_unlink` is
+    /// not async-signal-safe): it needs the helper-thread cleanup.
+    QueueNeedsHelperThread,
+    /// A cleanup strategy is already installed in this process.
+    AlreadyInstalled,
+    /// The process has other threads, which the operation's assumptions exclude
+    /// (`fork` of a threaded process, a `sigwait` cleanup that other threads would
+    /// not block for).
+    Threaded {
+        /// Threads in the process, as `/proc/self/status` counted them (0 if
+        /// unknown).
+        threads: usize,
+    },
+    /// This process cleans up on a helper thread, which a forked child would not have.
+    ForkWithHelperThread,
     /// A value is beyond a limit (named in the error's [`Error::limit`]).
     OverLimit,
     /// A termination signal was requested (see [`crate::termination`]): the
@@ -84,7 +121,38 @@ impl fmt::Display for Refusal {
             Refusal::Misaligned { offset } => {
                 write!(f, "offset {offset} is not aligned for this value")
             }
-            Refusal::Cleanup(why) => f.write_str(why),
+            Refusal::ReadOnly => f.write_str("the mapping is read-only"),
+            Refusal::Occupied { offset, len, what } => write!(
+                f,
+                "bytes {offset}..{} hold {what}: use it through its handle",
+                offset + len
+            ),
+            Refusal::ForeignPlacement => {
+                f.write_str("that object was placed in another mapping, or is of another kind")
+            }
+            Refusal::WrongMutex => f.write_str(
+                "the condition variable was placed with another mutex than the one held",
+            ),
+            Refusal::RegistryFull => f.write_str("the cleanup registry is full"),
+            Refusal::TooManyChildren { max } => write!(
+                f,
+                "the cleanup registry already holds {max} children, its most"
+            ),
+            Refusal::QueueNeedsHelperThread => f.write_str(
+                "a message queue cannot be unlinked from a signal handler (mq_unlink is not \
+                 async-signal-safe): use Strategy::HelperThread",
+            ),
+            Refusal::AlreadyInstalled => {
+                f.write_str("a cleanup strategy is already installed in this process")
+            }
+            Refusal::Threaded { threads } => write!(
+                f,
+                "the process has {threads} threads; this needs a single-threaded process"
+            ),
+            Refusal::ForkWithHelperThread => f.write_str(
+                "this process cleans up on a helper thread, which a forked child would not \
+                 have: install cleanup::Strategy::InHandler to fork",
+            ),
             Refusal::OverLimit => f.write_str("the value is out of range"),
             Refusal::Terminated(signal) => {
                 write!(f, "stopped waiting: {signal} asked to terminate")

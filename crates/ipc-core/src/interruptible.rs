@@ -22,6 +22,8 @@ use crate::error::Error;
 pub const SLICE: Duration = Duration::from_millis(100);
 
 /// How a blocking call ended.
+#[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome<T> {
     /// The call succeeded.
     Done(T),
@@ -67,14 +69,16 @@ fn now() -> Duration {
 
 /// Runs `attempt(slice_deadline)` (a `*_timedwait`/`*_timedreceive`/`*_timedsend`)
 /// until it succeeds, fails with something other than `ETIMEDOUT`, reaches
-/// `timeout` (then `ETIMEDOUT`), or a termination signal is pending.
+/// `timeout` (then `ETIMEDOUT`), or a termination signal is pending. A timeout of
+/// `None`, or one too long to reach (`Duration::MAX`), waits until one of the others.
 ///
 /// Call [`block_termination_signals`] first.
 pub fn wait<T>(
     timeout: Option<Duration>,
     mut attempt: impl FnMut(&Deadline) -> Result<T, Error>,
 ) -> Result<Outcome<T>, Error> {
-    let end = timeout.map(|t| now() + t);
+    // A timeout too long to add to the clock (`Duration::MAX`) is no end at all.
+    let end = timeout.and_then(|t| now().checked_add(t));
     loop {
         if let Some(signal) = pending_termination() {
             return Ok(Outcome::Interrupted(signal));

@@ -36,6 +36,7 @@ pub mod deadline;
 pub mod error;
 pub mod explain;
 pub mod interruptible;
+pub mod kind;
 pub mod limits;
 pub mod mq;
 pub mod name;
@@ -48,6 +49,7 @@ pub mod termination;
 
 pub use deadline::Deadline;
 pub use error::{Error, Refusal, Result};
+pub use kind::ObjectKind;
 pub use limits::Limit;
 pub use mq::{Capacity, MessageQueue, MqAttributes, MqOptions, Received};
 pub use name::{Name, NameError, NAME_MAX, SEM_NAME_MAX};
@@ -56,8 +58,8 @@ pub use nix::sys::signal::Signal;
 pub use nix::sys::stat::Mode;
 pub use open::{Access, Creation};
 pub use pshared::{
-    Placed, SharedCondvar, SharedMutex, SharedSemaphore, SHARED_CONDVAR_SIZE, SHARED_MUTEX_SIZE,
-    SHARED_SEMAPHORE_SIZE,
+    MutexGuard, Placed, SharedCondvar, SharedMutex, SharedSemaphore, SHARED_CONDVAR_SIZE,
+    SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE,
 };
 pub use sem::{SemOptions, Semaphore, SEM_VALUE_MAX};
 pub use shm::{Mapping, SharedMemory, ShmOptions, Sizing};

@@ -29,10 +29,13 @@ use crate::explain::explain;
 #[must_use = "a child must be waited for"]
 pub struct Child {
     pid: Pid,
+    /// How it ended, once [`Child::try_wait`] has reaped it.
+    reaped: Option<ExitStatus>,
 }
 
 /// How a child ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExitStatus {
     /// It called `_exit(code)` (or returned `code` from its closure).
     Exited(i32),
@@ -62,10 +65,13 @@ impl ExitStatus {
 /// [`cleanup::Strategy::HelperThread`], or if the cleanup registry has no room for
 /// the child; `fork` failing (`EAGAIN`, `ENOMEM`).
 pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
-    if thread_count() != Some(1) {
-        return Err(refuse(
-            "the process has several threads: fork only from a single-threaded process",
-        ));
+    match thread_count() {
+        Some(1) => {}
+        threads => {
+            return Err(refuse(Refusal::Threaded {
+                threads: threads.unwrap_or(0),
+            }))
+        }
     }
     // SAFETY: the process has one thread (checked just above, and nothing here
     // starts another), so the child may make any call.
@@ -81,10 +87,7 @@ pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
 /// them held (in `malloc`, in stdout) stays locked forever.
 pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
     if cleanup::uses_helper_thread() {
-        return Err(refuse(
-            "this process cleans up on a helper thread, which a forked child would not have: \
-             install cleanup::Strategy::InHandler to fork",
-        ));
+        return Err(refuse(Refusal::ForkWithHelperThread));
     }
     std::io::stdout().flush().map_err(|e| {
         Error::os(
@@ -96,7 +99,9 @@ pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Resu
     let parent = nix::unistd::getpid();
     let forked = cleanup::critical(|registry| {
         if !registry.has_room_for_child() {
-            return Err(refuse("the cleanup registry has no room for another child"));
+            return Err(refuse(Refusal::TooManyChildren {
+                max: crate::cleanup::MAX_CHILDREN,
+            }));
         }
         // SAFETY: the caller guarantees the child keeps to async-signal-safe calls if
         // the process is threaded; the child below only runs `child` and exits.
@@ -112,7 +117,7 @@ pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Resu
     match forked {
         ForkResult::Parent { child: pid } => {
             explain!("fork", Ok::<_, Errno>(pid), "");
-            Ok((Child { pid }, shared))
+            Ok((Child { pid, reaped: None }, shared))
         }
         ForkResult::Child => {
             // Die with the parent: SIGTERM runs the inherited handler, which exits.
@@ -158,42 +163,92 @@ impl Child {
     ///
     /// # Errors
     /// `ECHILD` if it is not our child (or was reaped elsewhere).
-    pub fn wait(self) -> Result<ExitStatus> {
-        let status = loop {
-            let result = waitpid(self.pid, None);
+    pub fn wait(mut self) -> Result<ExitStatus> {
+        loop {
+            if let Some(status) = self.reap(0)? {
+                return Ok(status);
+            }
+        }
+    }
+
+    /// `waitpid(pid, &status, WNOHANG)`: how the child ended if it has, reaping it
+    /// (a later [`wait`](Self::wait) returns the same status at once); `None` while
+    /// it runs.
+    ///
+    /// # Errors
+    /// As [`wait`](Self::wait).
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        self.reap(libc::WNOHANG)
+    }
+
+    /// Waits up to `timeout` for the child to end (polling every few
+    /// milliseconds); `None` if it still runs then.
+    ///
+    /// # Errors
+    /// As [`wait`](Self::wait).
+    pub fn wait_timeout(&mut self, timeout: std::time::Duration) -> Result<Option<ExitStatus>> {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(Some(status));
+            }
+            if start.elapsed() >= timeout {
+                return Ok(None);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// One `waitpid` with `flags`: the status if the child ended (and is now
+    /// reaped and forgotten), `None` if it runs (WNOHANG) or the call was
+    /// interrupted.
+    fn reap(&mut self, flags: libc::c_int) -> Result<Option<ExitStatus>> {
+        if let Some(status) = self.reaped {
+            return Ok(Some(status));
+        }
+        let flags = nix::sys::wait::WaitPidFlag::from_bits_truncate(flags);
+        let result = waitpid(self.pid, Some(flags));
+        if !matches!(result, Ok(WaitStatus::StillAlive) | Err(Errno::EINTR)) {
             explain!(
                 "waitpid",
                 result.map(|_| self.pid),
-                "{}, [{}], 0",
+                "{}, [{}], {}",
                 self.pid,
                 match result {
                     Ok(WaitStatus::Exited(_, code)) => format!("exited {code}"),
                     Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
                     _ => "...".into(),
-                }
+                },
+                if flags.is_empty() { "0" } else { "WNOHANG" }
             );
-            match result {
-                Err(Errno::EINTR) => continue,
-                Err(errno) => break Err(Error::os("waitpid", None, errno)),
-                Ok(WaitStatus::Exited(_, code)) => break Ok(ExitStatus::Exited(code)),
-                Ok(WaitStatus::Signaled(_, signal, _)) => break Ok(ExitStatus::Signaled(signal)),
-                // Stopped or continued: without WUNTRACED/WCONTINUED these are not
-                // reported, but keep waiting if they are.
-                Ok(_) => continue,
-            }
+        }
+        let status = match result {
+            Err(Errno::EINTR) | Ok(WaitStatus::StillAlive) => return Ok(None),
+            Err(errno) => Err(Error::os("waitpid", None, errno)),
+            Ok(WaitStatus::Exited(_, code)) => Ok(ExitStatus::Exited(code)),
+            Ok(WaitStatus::Signaled(_, signal, _)) => Ok(ExitStatus::Signaled(signal)),
+            // Stopped or continued: without WUNTRACED/WCONTINUED these are not
+            // reported, but keep waiting if they are.
+            Ok(_) => return Ok(None),
         };
         let parent = nix::unistd::getpid().as_raw();
         cleanup::critical(|registry| registry.remove_child(parent, self.pid.as_raw()));
-        status
+        let status = status?;
+        self.reaped = Some(status);
+        Ok(Some(status))
     }
 }
 
-fn refuse(why: &'static str) -> Error {
-    Error::refused("fork", None, Errno::EPERM, Refusal::Cleanup(why))
+fn refuse(why: Refusal) -> Error {
+    let errno = match why {
+        Refusal::TooManyChildren { .. } => Errno::EAGAIN,
+        _ => Errno::EPERM,
+    };
+    Error::refused("fork", None, errno, why)
 }
 
 /// Threads in this process, from the `Threads:` line of `/proc/self/status`.
-fn thread_count() -> Option<usize> {
+pub(crate) fn thread_count() -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()

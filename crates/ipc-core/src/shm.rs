@@ -11,11 +11,30 @@
 //! Another process can write the mapped bytes at any moment. A Rust reference
 //! promises the compiler that the bytes behind it do not change (for `&`) or that
 //! no one else sees them (for `&mut`), and neither holds here, so [`Mapping`]
-//! never hands one out. Its accessors copy bytes in and out one relaxed atomic
-//! byte at a time: a concurrent write from another process is then a race the
-//! program can observe (torn data, which is the lesson of the unsynchronised labs),
-//! never undefined behaviour. Ordering between processes comes from the
-//! synchronisation the program uses (a semaphore's wait and post are full barriers).
+//! never hands one out. Its accessors copy bytes in and out with relaxed atomic
+//! operations, and all of them use **one access size**: the aligned 8-byte word.
+//! [`Mapping::read`] loads the words that hold the range; [`Mapping::write`]
+//! stores whole words and changes the bytes of a partly covered word with a
+//! compare-and-swap on that word, so the bytes around it are kept even if another
+//! thread or process writes them meanwhile. [`Mapping::atomic_u64`] hands out the
+//! same words. Concurrent accesses are therefore never mixed-size atomics, and a
+//! concurrent write is a race the program can observe (torn data across words,
+//! which is the lesson of the unsynchronised labs), never undefined behaviour.
+//! Ordering between processes comes from the synchronisation the program uses (a
+//! semaphore's wait and post are full barriers).
+//!
+//! Bytes that hold a placed mutex, condition variable or semaphore (see
+//! [`crate::pshared`]) belong to the C library's own accesses: `read`, `write` and
+//! `atomic_u64` refuse them.
+//!
+//! # The fault no accessor can prevent
+//! The mapping is only as long as the object behind it. If another process
+//! shrinks the object (`ftruncate`), or `/dev/shm` is full when a page of a
+//! sparse object is first touched, the next access to a page past the end raises
+//! `SIGBUS`, whatever the accessor checked. That is outside this process's
+//! control; to read or write an object other people can resize, use
+//! [`SharedMemory::read_at`] and [`SharedMemory::write_at`] (`pread`, `pwrite`),
+//! which return short counts instead.
 //!
 //! # References
 //! shm_overview(7), shm_open(3), ftruncate(2), mmap(2), munmap(2), shm_unlink(3).
@@ -23,7 +42,7 @@
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::mman::{MapFlags, ProtFlags};
@@ -32,6 +51,7 @@ use nix::sys::stat::Mode;
 use crate::error::{Error, Refusal, Result};
 use crate::explain::{explain, oflag as flag_names};
 use crate::limits;
+use crate::pshared::{overlap, Placement};
 
 /// Names the size of `/dev/shm` in an error that ran out of it.
 fn space_error(error: Error) -> Error {
@@ -228,11 +248,7 @@ impl SharedMemory {
             self.raw_fd()
         );
         let ptr = result.map_err(|errno| Error::os("mmap", Some(&self.name), errno))?;
-        Ok(Mapping {
-            ptr: ptr.cast(),
-            len,
-            writable: self.writable,
-        })
+        Ok(Mapping::new(ptr.cast(), len, self.writable))
     }
 
     /// The descriptor number, as C programs print it.
@@ -300,12 +316,52 @@ pub struct Mapping {
     ptr: NonNull<u8>,
     len: usize,
     writable: bool,
+    /// Unique in this process (and kept by a forked child's copy): what a
+    /// [`crate::Placed`] token names.
+    id: u64,
+    /// The process-shared objects placed in it, which the accessors keep off.
+    placements: Vec<Placement>,
 }
 
-// SAFETY: the mapping is plain shared memory and every access goes through atomic
-// byte operations, so it may be moved to and used from any thread.
+/// The next mapping's id.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Mapping {
+    /// A mapping of `len` bytes at `ptr`, just returned by `mmap`.
+    fn new(ptr: NonNull<u8>, len: usize, writable: bool) -> Mapping {
+        Mapping {
+            ptr,
+            len,
+            writable,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            placements: Vec::new(),
+        }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn placements(&self) -> &[Placement] {
+        &self.placements
+    }
+
+    pub(crate) fn placements_mut(&mut self) -> &mut Vec<Placement> {
+        &mut self.placements
+    }
+
+    /// Whether the mapping was made `PROT_WRITE`.
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+}
+
+// SAFETY: the mapping is plain shared memory and every access through it is an
+// atomic operation on an aligned 8-byte word (see the module documentation), so it
+// may be moved to and used from any thread.
 unsafe impl Send for Mapping {}
-// SAFETY: as for `Send`: `&Mapping` only allows atomic reads and writes.
+// SAFETY: as for `Send`: `&Mapping` only allows atomic reads and writes, and the
+// placements it keeps are only changed through `&mut Mapping`.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
@@ -340,11 +396,7 @@ impl Mapping {
             "NULL, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0"
         );
         let ptr = result.map_err(|errno| Error::os("mmap", None, errno))?;
-        Ok(Mapping {
-            ptr: ptr.cast(),
-            len,
-            writable: true,
-        })
+        Ok(Mapping::new(ptr.cast(), len, true))
     }
 
     /// The address the mapping starts at (the same in a forked child).
@@ -362,21 +414,47 @@ impl Mapping {
         self.len == 0
     }
 
-    /// The byte at `offset` as an atomic.
-    #[inline]
-    fn byte(&self, offset: usize) -> &AtomicU8 {
-        debug_assert!(offset < self.len);
-        // SAFETY: `offset` is inside the mapping (checked by every caller), which
-        // stays mapped while `self` lives. `AtomicU8` has the size and alignment of
-        // `u8`, and atomics may be read and written concurrently by anyone, including
-        // another process, so the shared reference promises nothing false.
-        unsafe { AtomicU8::from_ptr(self.ptr.as_ptr().add(offset)) }
-    }
-
+    /// Refuses an access of `len` bytes at `offset` that leaves the mapping or
+    /// touches a placed process-shared object.
     #[inline]
     fn check_range(&self, call: &'static str, offset: usize, len: usize) -> Result<()> {
         match offset.checked_add(len) {
-            Some(end) if end <= self.len => Ok(()),
+            Some(end) if end <= self.len => {}
+            _ => {
+                return Err(Error::refused(
+                    call,
+                    None,
+                    Errno::EFAULT,
+                    Refusal::OutOfBounds {
+                        offset,
+                        len,
+                        mapped: self.len,
+                    },
+                ))
+            }
+        }
+        if self.placements.is_empty() {
+            return Ok(());
+        }
+        match overlap(&self.placements, offset, len) {
+            None => Ok(()),
+            Some(refusal) => Err(Error::refused(call, None, Errno::EBUSY, refusal)),
+        }
+    }
+
+    /// The address of `len` bytes at `offset`, checked to lie inside the mapping
+    /// (placed objects included: this is how they are reached).
+    pub(crate) fn range_ptr(
+        &self,
+        call: &'static str,
+        offset: usize,
+        len: usize,
+    ) -> Result<*mut u8> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len => {
+                // SAFETY: the range lies inside the mapping (checked just above).
+                Ok(unsafe { self.ptr.as_ptr().add(offset) })
+            }
             _ => Err(Error::refused(
                 call,
                 None,
@@ -390,16 +468,14 @@ impl Mapping {
         }
     }
 
-    /// The address of `len` bytes at `offset`, checked to lie inside the mapping.
-    pub(crate) fn range_ptr(
-        &self,
-        call: &'static str,
-        offset: usize,
-        len: usize,
-    ) -> Result<*mut u8> {
-        self.check_range(call, offset, len)?;
-        // SAFETY: the range lies inside the mapping (checked just above).
-        Ok(unsafe { self.ptr.as_ptr().add(offset) })
+    /// Refuses a store into a read-only mapping (which would raise `SIGSEGV`).
+    #[inline]
+    fn check_writable(&self, call: &'static str) -> Result<()> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(Error::refused(call, None, Errno::EACCES, Refusal::ReadOnly))
+        }
     }
 
     /// The 8 bytes at `offset` (a multiple of 8) as an atomic counter shared with
@@ -407,10 +483,13 @@ impl Mapping {
     /// time, so this reference promises nothing false.
     ///
     /// # Errors
-    /// A refusal for a range outside the mapping or an offset not a multiple of 8.
+    /// A refusal for a range outside the mapping, an offset not a multiple of 8,
+    /// bytes of a placed object, or a read-only mapping (an atomic's every
+    /// read-modify-write stores).
     pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
-        let ptr = self.range_ptr("atomic", offset, 8)?;
-        if ptr.align_offset(std::mem::align_of::<AtomicU64>()) != 0 {
+        self.check_range("atomic", offset, 8)?;
+        self.check_writable("atomic")?;
+        if offset % 8 != 0 {
             return Err(Error::refused(
                 "atomic",
                 None,
@@ -418,89 +497,80 @@ impl Mapping {
                 Refusal::Misaligned { offset },
             ));
         }
-        // SAFETY: 8 bytes inside the mapping (which outlives the reference), aligned
-        // for `AtomicU64` (checked), only ever accessed atomically.
-        Ok(unsafe { AtomicU64::from_ptr(ptr.cast()) })
+        Ok(self.word(offset))
     }
 
-    /// Copies `buf.len()` bytes starting at `offset` out of the mapping.
-    ///
-    /// Eight bytes at a time where the mapping is aligned (relaxed atomic loads,
-    /// plain loads on x86-64), one at a time at the edges.
+    /// Copies `buf.len()` bytes starting at `offset` out of the mapping, loading
+    /// each 8-byte word that holds part of the range once (relaxed atomic loads,
+    /// plain loads on x86-64).
     ///
     /// # Errors
-    /// A refusal if the range does not lie inside the mapping.
+    /// A refusal if the range does not lie inside the mapping or touches a placed
+    /// object.
     #[inline]
     pub fn read(&self, offset: usize, buf: &mut [u8]) -> Result<()> {
         self.check_range("read", offset, buf.len())?;
-        if offset % 8 == 0 && buf.len() % 8 == 0 {
-            // The common case, without a test per byte.
-            for (k, chunk) in buf.chunks_exact_mut(8).enumerate() {
-                chunk.copy_from_slice(
-                    &self
-                        .word(offset + 8 * k)
-                        .load(Ordering::Relaxed)
-                        .to_ne_bytes(),
-                );
-            }
-            return Ok(());
-        }
-        let mut i = 0;
-        while i < buf.len() {
-            let at = offset + i;
-            if at % 8 == 0 && buf.len() - i >= 8 {
-                let word = self.word(at).load(Ordering::Relaxed);
-                buf[i..i + 8].copy_from_slice(&word.to_ne_bytes());
-                i += 8;
-            } else {
-                buf[i] = self.byte(at).load(Ordering::Relaxed);
-                i += 1;
-            }
+        let mut done = 0;
+        while done < buf.len() {
+            let at = offset + done;
+            let start = at % 8;
+            let n = (8 - start).min(buf.len() - done);
+            let word = self.word(at - start).load(Ordering::Relaxed).to_ne_bytes();
+            buf[done..done + n].copy_from_slice(&word[start..start + n]);
+            done += n;
         }
         Ok(())
     }
 
-    /// Copies `data` into the mapping at `offset`, eight bytes at a time where
-    /// aligned.
+    /// Copies `data` into the mapping at `offset`: whole words are stored, and the
+    /// bytes of a word the range covers only in part are changed with a
+    /// compare-and-swap of that word, which keeps its other bytes as they are.
     ///
     /// # Errors
-    /// A refusal if the range does not lie inside the mapping, or `EACCES` if the
-    /// mapping is read-only (instead of the `SIGSEGV` a store would raise).
+    /// A refusal if the range does not lie inside the mapping or touches a placed
+    /// object, or if the mapping is read-only (instead of the `SIGSEGV` a store
+    /// would raise).
     #[inline]
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         self.check_range("write", offset, data.len())?;
-        if !self.writable {
-            return Err(Error::os("write", None, Errno::EACCES));
-        }
-        if offset % 8 == 0 && data.len() % 8 == 0 {
-            for (k, chunk) in data.chunks_exact(8).enumerate() {
-                let word = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
-                self.word(offset + 8 * k).store(word, Ordering::Relaxed);
-            }
-            return Ok(());
-        }
-        let mut i = 0;
-        while i < data.len() {
-            let at = offset + i;
-            if at % 8 == 0 && data.len() - i >= 8 {
-                let word = u64::from_ne_bytes(data[i..i + 8].try_into().expect("8 bytes"));
-                self.word(at).store(word, Ordering::Relaxed);
-                i += 8;
+        self.check_writable("write")?;
+        let mut done = 0;
+        while done < data.len() {
+            let at = offset + done;
+            let start = at % 8;
+            let n = (8 - start).min(data.len() - done);
+            let word = self.word(at - start);
+            let part = &data[done..done + n];
+            if n == 8 {
+                word.store(
+                    u64::from_ne_bytes(part.try_into().expect("8 bytes")),
+                    Ordering::Relaxed,
+                );
             } else {
-                self.byte(at).store(data[i], Ordering::Relaxed);
-                i += 1;
+                let _ = word.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                    let mut bytes = old.to_ne_bytes();
+                    bytes[start..start + n].copy_from_slice(part);
+                    Some(u64::from_ne_bytes(bytes))
+                });
             }
+            done += n;
         }
         Ok(())
     }
 
-    /// The 8 bytes at `offset` (a multiple of 8, inside the mapping) as an atomic.
+    /// The aligned 8-byte word at `offset` (a multiple of 8, below the mapping's
+    /// length) as an atomic.
     #[inline]
     fn word(&self, offset: usize) -> &AtomicU64 {
-        debug_assert!(offset % 8 == 0 && offset + 8 <= self.len);
-        // SAFETY: the caller checked the range; the mapping is page-aligned, so an
-        // offset that is a multiple of 8 is aligned for `AtomicU64`; atomics may be
-        // accessed concurrently by anyone.
+        debug_assert!(offset % 8 == 0 && offset < self.len);
+        // SAFETY: `offset` is a multiple of 8 below `len` (every caller derives it
+        // from a checked byte of the mapping), and the mapping starts on a page
+        // boundary, so the word is aligned for `AtomicU64`. Its 8 bytes lie in the
+        // same page as that byte (pages are multiples of 8 long), and `mmap` maps
+        // whole pages, so all of them are mapped even when `len` is not a multiple
+        // of 8 (the bytes past `len` read as zero and are written back unchanged).
+        // Every access to these bytes through a `Mapping` is an atomic access of
+        // this one size, and atomics may be used concurrently by anyone.
         unsafe { AtomicU64::from_ptr(self.ptr.as_ptr().add(offset).cast()) }
     }
 
@@ -515,13 +585,33 @@ impl Mapping {
         self.write(kept, &[0])
     }
 
-    /// Reads the C string at the start: the bytes before the first NUL (or all of
-    /// the mapping if it holds none), as `printf("%s", ptr)` would print them.
+    /// Reads the C string at the start: the bytes before the first NUL, as
+    /// `printf("%s", ptr)` would print them, but never past the mapping or into a
+    /// placed object (the string ends there if it has no NUL before).
     pub fn read_c_string(&self) -> Vec<u8> {
-        (0..self.len)
-            .map(|i| self.byte(i).load(Ordering::Relaxed))
-            .take_while(|&b| b != 0)
-            .collect()
+        let end = self
+            .placements
+            .iter()
+            .map(|p| p.offset())
+            .min()
+            .unwrap_or(self.len)
+            .min(self.len);
+        let mut text = Vec::new();
+        let mut word = [0u8; 8];
+        for at in (0..end).step_by(8) {
+            let n = 8.min(end - at);
+            if self.read(at, &mut word[..n]).is_err() {
+                break;
+            }
+            match word[..n].iter().position(|&b| b == 0) {
+                Some(nul) => {
+                    text.extend_from_slice(&word[..nul]);
+                    break;
+                }
+                None => text.extend_from_slice(&word[..n]),
+            }
+        }
+        text
     }
 
     /// `munmap`: unmaps and reports an error, where `drop` would ignore it.

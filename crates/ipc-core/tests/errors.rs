@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::Scratch;
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, NameError,
     Refusal, SemOptions, Semaphore, SharedMemory, ShmOptions, SEM_NAME_MAX,

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::Scratch;
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use ipc_core::process::{fork_unchecked, ExitStatus};
 use ipc_core::{
     Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, Refusal, SemOptions,

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::Scratch;
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use ipc_core::{
     Creation, Deadline, Name, NameError, SharedMemory, ShmOptions, NAME_MAX, SEM_NAME_MAX,
 };

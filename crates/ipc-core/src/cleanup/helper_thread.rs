@@ -1,5 +1,7 @@
 //! The helper-thread strategy: no signal handler at all. The termination signals
-//! are blocked in every thread and one helper thread takes them with `sigwait`,
+//! are blocked in every thread (`install` is refused in a process that already has
+//! other threads, and threads started later inherit the mask) and one helper
+//! thread takes them with `sigwait`,
 //! then cleans up in ordinary code, where `mq_unlink`, `sem_unlink`, `shm_unlink`
 //! and printing are all allowed.
 //!
@@ -8,9 +10,9 @@
 //! fork *before* installing it: children registered then are stopped (sent the
 //! same signal, and reaped) like those of the in-handler strategy.
 
-use super::registry::{self, termination_set, ObjectKind};
-use super::unlink_object;
+use super::registry::{self, termination_set};
 use crate::error::{Error, Result};
+use crate::kind::ObjectKind;
 use crate::name::Name;
 
 /// Blocks the termination signals in the calling thread (and so in every thread it
@@ -59,7 +61,7 @@ fn clean_up_and_exit(signal: i32) -> ! {
         for object in registry.objects.iter().filter(|o| o.used && o.owner == me) {
             // The name was valid when it was registered.
             if let Ok(name) = Name::from_bytes(object.name_bytes()) {
-                report(unlink_object(object.kind, &name), object.kind);
+                report(object.kind.unlink(&name), object.kind);
             }
         }
         if let Some(farewell) = registry.farewell {
@@ -76,7 +78,7 @@ fn report(result: Result<()>, kind: ObjectKind) {
     if let Err(e) = result {
         // Gone already is what we wanted; anything else is worth a line.
         if e.errno() != nix::errno::Errno::ENOENT {
-            eprintln!("cleanup: {e} ({kind:?})");
+            eprintln!("cleanup: {e} ({kind})");
         }
     }
 }

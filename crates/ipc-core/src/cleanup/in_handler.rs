@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use libc::c_int;
 
-use super::registry::{self, ObjectKind, Registry, TERMINATION};
+use super::registry::{self, Registry, TERMINATION};
 use crate::error::{Error, Result};
 
 /// Set by the first handler run, so a second signal arriving during the cleanup
@@ -25,8 +25,9 @@ pub(crate) fn install() -> Result<()> {
     for signal in TERMINATION {
         let number = signal as c_int;
         // SAFETY: `on_signal` only makes async-signal-safe calls (getpid, waitpid,
-        // kill, unlink, write, _exit), allocates nothing, takes no lock and cannot
-        // panic; it reads the registry under the contract of `registry::in_handler`.
+        // kill, unlink, write, _exit), allocates nothing, takes no lock (it spins on
+        // an atomic flag another thread gives back) and cannot panic; it reads the
+        // registry under the contract of `registry::take_for_exit`.
         unsafe { signal_hook::low_level::register(number, move || on_signal(number)) }
             .map_err(|e| Error::os("sigaction", None, errno_of(&e)))?;
     }
@@ -43,8 +44,9 @@ fn on_signal(signal: c_int) {
     }
     // SAFETY: `getpid` is async-signal-safe and cannot fail.
     let me = unsafe { libc::getpid() };
-    // SAFETY: we are in the handler for a termination signal (see `install`).
-    let registry = unsafe { registry::in_handler() };
+    // SAFETY: we are in the handler for a termination signal (see `install`), which
+    // this thread does not block, and `RUNNING` lets only the first run get here.
+    let registry = unsafe { registry::take_for_exit() };
     stop_children(registry, me, signal);
     unlink_objects(registry, me);
     if registry.installer == me {
@@ -85,12 +87,11 @@ const PATH_CAPACITY: usize = "/dev/shm/sem.".len() + crate::name::NAME_MAX + 1;
 
 fn unlink_objects(registry: &Registry, me: libc::pid_t) {
     for object in registry.objects.iter().filter(|o| o.used && o.owner == me) {
-        let prefix: &[u8] = match object.kind {
-            ObjectKind::SharedMemory => b"/dev/shm/",
-            ObjectKind::Semaphore => b"/dev/shm/sem.",
-            // Refused at registration (see `super::own`).
-            ObjectKind::MessageQueue => continue,
+        // A queue has no file: refused at registration (see `super::own`).
+        let Some(prefix) = object.kind.file_prefix() else {
+            continue;
         };
+        let prefix = prefix.as_bytes();
         let name = &object.name_bytes()[1..];
         let mut path = [0u8; PATH_CAPACITY];
         path[..prefix.len()].copy_from_slice(prefix);

@@ -19,9 +19,12 @@
 //!   works after `fork`: a child inherits the handler and, owning nothing, just
 //!   exits. Cannot unlink message queues.
 //! - [`Strategy::HelperThread`] (a `sigwait` thread, no handler at all): the
-//!   signals are blocked everywhere and a thread takes them and cleans up in plain
-//!   code. Handles every kind of object and may print, but a forked child would have
-//!   no such thread, so a process using it cannot fork.
+//!   signals are blocked in every thread and a thread takes them and cleans up in
+//!   plain code. Handles every kind of object and may print, but a forked child
+//!   would have no such thread, so a process using it cannot fork. Installing it
+//!   blocks the signals in the calling thread, which every thread started later
+//!   inherits; so it refuses ([`Refusal::Threaded`]) in a process that already has
+//!   other threads, where a signal could land in a thread that does not block it.
 //!
 //! Neither strategy uses `ctrlc`: it runs its closure on a thread fed by a pipe
 //! (two descriptors that shift the `fd = 3` the demos print), it does not say which
@@ -30,28 +33,32 @@
 //! thread has neither.
 //!
 //! Objects are registered and removed inside one critical section with the
-//! termination signals blocked (and a mutex held), so a signal never finds an object
-//! created but not yet recorded, or unlinked but still recorded.
+//! termination signals blocked (and the registry held), so a signal never finds an
+//! object created but not yet recorded, or unlinked but still recorded. [`own`],
+//! [`unlink`] and [`release`] may be called from any thread: the in-handler cleanup,
+//! which may run in any thread that does not block the signals, waits for a change
+//! under way in another thread before it reads the record.
+//!
+//! A signal that was ignored when the process started (a script's `cmd &` ignores
+//! SIGINT, `nohup` ignores SIGHUP) stays ignored: neither strategy answers it.
 
 mod helper_thread;
 mod in_handler;
 mod registry;
 
-pub use registry::ObjectKind;
-
 pub(crate) use registry::critical;
+pub use registry::{MAX_CHILDREN, MAX_OBJECTS};
 use registry::Installed;
 
 use nix::errno::Errno;
 
 use crate::error::{Error, Refusal, Result};
-use crate::mq::MessageQueue;
+use crate::kind::ObjectKind;
 use crate::name::Name;
-use crate::sem::Semaphore;
-use crate::shm::SharedMemory;
 
 /// Where the cleanup runs when a termination signal arrives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Strategy {
     /// In the signal handler, with async-signal-safe calls only. For processes
     /// that fork; shared memory and semaphores only.
@@ -68,8 +75,25 @@ pub enum Strategy {
 /// `mq_lifecycle` demo says `Cleaned up. Exiting.` as its C original does).
 ///
 /// # Errors
-/// A refusal if a cleanup is already installed; `sigaction` or thread creation failing.
+/// A refusal if a cleanup is already installed, or for [`Strategy::HelperThread`]
+/// in a process that already has other threads; `sigaction` or thread creation
+/// failing.
 pub fn install(strategy: Strategy, farewell: Option<&'static str>) -> Result<()> {
+    if strategy == Strategy::HelperThread {
+        match crate::process::thread_count() {
+            Some(1) => {}
+            threads => {
+                return Err(Error::refused(
+                    "pthread_sigmask",
+                    None,
+                    Errno::EINVAL,
+                    Refusal::Threaded {
+                        threads: threads.unwrap_or(0),
+                    },
+                ))
+            }
+        }
+    }
     let me = nix::unistd::getpid().as_raw();
     let already = critical(|registry| {
         if registry.installed != Installed::None {
@@ -88,7 +112,7 @@ pub fn install(strategy: Strategy, farewell: Option<&'static str>) -> Result<()>
             "sigaction",
             None,
             Errno::EBUSY,
-            Refusal::Cleanup("a cleanup strategy is already installed in this process"),
+            Refusal::AlreadyInstalled,
         ));
     }
     match strategy {
@@ -116,14 +140,10 @@ pub fn own<T>(kind: ObjectKind, name: &Name, open: impl FnOnce() -> Result<T>) -
     let me = nix::unistd::getpid().as_raw();
     critical(|registry| {
         if kind == ObjectKind::MessageQueue && registry.installed == Installed::InHandler {
-            return Err(refusal(
-                name,
-                "a message queue cannot be unlinked from a signal handler (mq_unlink is not \
-                 async-signal-safe): use Strategy::HelperThread",
-            ));
+            return Err(refusal(name, Refusal::QueueNeedsHelperThread));
         }
         if !registry.has_room_for_object() {
-            return Err(refusal(name, "the cleanup registry is full"));
+            return Err(refusal(name, Refusal::RegistryFull));
         }
         let object = open()?;
         registry.add_object(kind, name, me);
@@ -141,8 +161,8 @@ pub fn answer_for(kind: ObjectKind, name: &Name) -> Result<()> {
     own(kind, name, || Ok(()))
 }
 
-fn refusal(name: &Name, why: &'static str) -> Error {
-    Error::refused("register", Some(name), Errno::ENOSPC, Refusal::Cleanup(why))
+fn refusal(name: &Name, why: Refusal) -> Error {
+    Error::refused("register", Some(name), Errno::ENOSPC, why)
 }
 
 /// Unlinks `name` (with `shm_unlink`, `sem_unlink` or `mq_unlink`) and forgets it,
@@ -153,7 +173,7 @@ fn refusal(name: &Name, why: &'static str) -> Error {
 pub fn unlink(kind: ObjectKind, name: &Name) -> Result<()> {
     let me = nix::unistd::getpid().as_raw();
     critical(|registry| {
-        let result = unlink_object(kind, name);
+        let result = kind.unlink(name);
         registry.remove_object(kind, name, me);
         result
     })
@@ -179,7 +199,7 @@ pub fn unlink_owned() -> Vec<Error> {
             .filter(|slot| slot.used && slot.owner == me)
         {
             if let Ok(name) = Name::from_bytes(slot.name_bytes()) {
-                match unlink_object(slot.kind, &name) {
+                match slot.kind.unlink(&name) {
                     Err(e) if e.errno() != Errno::ENOENT => errors.push(e),
                     _ => {}
                 }
@@ -188,13 +208,4 @@ pub fn unlink_owned() -> Vec<Error> {
         }
         errors
     })
-}
-
-/// The unlink call for each kind of object.
-pub fn unlink_object(kind: ObjectKind, name: &Name) -> Result<()> {
-    match kind {
-        ObjectKind::SharedMemory => SharedMemory::unlink(name),
-        ObjectKind::Semaphore => Semaphore::unlink(name),
-        ObjectKind::MessageQueue => MessageQueue::unlink(name),
-    }
 }

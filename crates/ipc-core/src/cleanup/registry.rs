@@ -2,36 +2,29 @@
 //!
 //! It lives in a static so a signal handler can read it, with fixed-size arrays so
 //! that neither side allocates. Every change goes through [`critical`], which blocks
-//! the termination signals in the calling thread and takes a mutex: the handler
-//! (which runs in that thread) and the helper thread (which takes the mutex) then
-//! always see a whole record, never one half-written.
+//! the termination signals in the calling thread, takes a mutex (against other
+//! threads changing it and the helper thread reading it) and then a spin flag
+//! (against the in-handler cleanup, which may run in any other thread and cannot
+//! take a mutex). Whoever reads it therefore sees a whole record, never one
+//! half-written, however many threads the process has.
 
 use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
+use crate::kind::ObjectKind;
 use crate::name::{Name, NAME_MAX};
 
 /// Signals that ask a demo to stop: the ones the cleanup answers.
 pub(crate) const TERMINATION: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
-/// Kinds of named objects the registry can unlink.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ObjectKind {
-    /// A shared memory object: `/dev/shm/NAME`, removed with `shm_unlink`.
-    SharedMemory,
-    /// A named semaphore: `/dev/shm/sem.NAME`, removed with `sem_unlink`.
-    Semaphore,
-    /// A message queue, removed with `mq_unlink` (no file path without a mounted
-    /// mqueue filesystem).
-    MessageQueue,
-}
-
 /// Most objects one process can have registered at once.
-pub(crate) const MAX_OBJECTS: usize = 16;
-/// Most children one process can have registered at once.
-pub(crate) const MAX_CHILDREN: usize = 16;
+pub const MAX_OBJECTS: usize = 16;
+/// Most children one process can have registered at once (and so fork while the
+/// earlier ones run).
+pub const MAX_CHILDREN: usize = 64;
 
 #[derive(Clone, Copy)]
 pub(crate) struct ObjectSlot {
@@ -155,10 +148,11 @@ impl Registry {
 
 struct RegistryCell(UnsafeCell<Registry>);
 
-// SAFETY: the registry is only changed inside `critical` (mutex held, termination
-// signals blocked in the changing thread), and only read outside it by the in-handler
-// cleanup, which runs in the single thread that makes the changes and only while
-// those signals are unblocked, that is, never in the middle of a change.
+// SAFETY: every access holds `BUSY`: `critical` takes it (after the mutex, with the
+// termination signals blocked in its thread, so the handler cannot run in that
+// thread and spin on a flag its own thread holds), and the in-handler cleanup takes
+// it before reading (see `in_handler`). Acquire/release on the flag orders each
+// access after the previous one, so no two ever overlap.
 unsafe impl Sync for RegistryCell {}
 
 static REGISTRY: RegistryCell = RegistryCell(UnsafeCell::new(Registry {
@@ -170,6 +164,29 @@ static REGISTRY: RegistryCell = RegistryCell(UnsafeCell::new(Registry {
 }));
 
 static LOCK: Mutex<()> = Mutex::new(());
+
+/// Held by whoever touches the registry: `critical` (under `LOCK`) or the
+/// in-handler cleanup (which never gives it back: it ends the process).
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Gives `BUSY` back when dropped, even if the closure under it panics.
+struct GiveBack;
+
+impl Drop for GiveBack {
+    fn drop(&mut self) {
+        BUSY.store(false, Ordering::Release);
+    }
+}
+
+/// Takes `BUSY`, spinning while another thread holds it. Async-signal-safe.
+fn take_busy() {
+    while BUSY
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::hint::spin_loop();
+    }
+}
 
 /// The termination signals as a set.
 pub(crate) fn termination_set() -> SigSet {
@@ -192,21 +209,25 @@ pub(crate) fn critical<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
     );
     let result = {
         let _guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        // SAFETY: the mutex is held and this thread cannot run the in-handler cleanup
-        // until the mask is restored, so this is the only access (see `RegistryCell`).
+        take_busy();
+        let _busy = GiveBack;
+        // SAFETY: `BUSY` is held, so this is the only access (see `RegistryCell`).
         f(unsafe { &mut *REGISTRY.0.get() })
     };
     let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
     result
 }
 
-/// The registry as the in-handler cleanup sees it.
+/// The registry for the in-handler cleanup, which ends the process: takes `BUSY`
+/// (waiting for a change under way in another thread to finish) and never gives
+/// it back, so nothing changes it again.
 ///
 /// # Safety
-/// Only from a signal handler for one of [`TERMINATION`], in a process whose
-/// registry is changed from the thread that receives those signals (see
-/// `RegistryCell`).
-pub(crate) unsafe fn in_handler() -> &'static Registry {
-    // SAFETY: per the contract, no change is in progress while the handler runs.
+/// Only from a handler for one of [`TERMINATION`], which the thread running it
+/// does not block, so that thread is not inside [`critical`] (it would spin on a
+/// flag it holds itself), and only once per process (see `in_handler::RUNNING`).
+pub(crate) unsafe fn take_for_exit() -> &'static Registry {
+    take_busy();
+    // SAFETY: `BUSY` is held from now until the process exits.
     unsafe { &*REGISTRY.0.get() }
 }

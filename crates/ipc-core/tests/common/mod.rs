@@ -2,9 +2,11 @@
 
 #![allow(dead_code)]
 
+pub mod single_threaded;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ipc_core::cleanup::{unlink_object, ObjectKind};
+use ipc_core::ObjectKind;
 use ipc_core::Name;
 
 /// A name no other test (or test process) uses, removed when dropped, so a test
@@ -24,13 +26,13 @@ impl Scratch {
 
     /// A given name, removed now (left by an earlier failed run) and when dropped.
     pub fn named(kind: ObjectKind, name: Name) -> Scratch {
-        let _ = unlink_object(kind, &name);
+        let _ = kind.unlink(&name);
         Scratch { name, kind }
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = unlink_object(self.kind, &self.name);
+        let _ = self.kind.unlink(&self.name);
     }
 }

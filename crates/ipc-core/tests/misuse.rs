@@ -1,0 +1,387 @@
+//! Every misuse of the safe API that used to fault, corrupt memory or panic, tried
+//! from safe code: each must end in a clear error. Each case runs in a forked
+//! child of a single-threaded runner, so a fault fails that case with its signal
+//! named instead of crashing the test binary.
+
+mod common;
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::single_threaded::{run, Case};
+use common::Scratch;
+use ipc_core::cleanup::{self, Strategy};
+use ipc_core::interruptible::{self, Outcome};
+use ipc_core::process::{fork, ExitStatus};
+use ipc_core::{
+    Access, Creation, Deadline, Errno, Mapping, ObjectKind, Refusal, SharedMemory, ShmOptions,
+    SHARED_MUTEX_SIZE,
+};
+
+fn main() -> ExitCode {
+    run(&[
+        Case {
+            name: "a_read_only_mapping_refuses_atomics_and_writes",
+            run: read_only_mapping,
+        },
+        Case {
+            name: "locking_twice_from_one_thread_is_an_error_not_a_deadlock",
+            run: relock,
+        },
+        Case {
+            name: "an_early_return_unlocks_the_mutex",
+            run: early_return_unlocks,
+        },
+        Case {
+            name: "a_holder_that_dies_does_not_leave_the_mutex_locked",
+            run: dead_holder,
+        },
+        Case {
+            name: "placing_twice_on_the_same_bytes_is_refused",
+            run: place_twice,
+        },
+        Case {
+            name: "a_token_of_a_dropped_mapping_is_refused_by_a_new_one",
+            run: stale_token,
+        },
+        Case {
+            name: "a_token_of_another_kind_is_refused",
+            run: wrong_kind,
+        },
+        Case {
+            name: "a_condvar_refuses_a_mutex_it_was_not_placed_with",
+            run: wrong_mutex,
+        },
+        Case {
+            name: "bytes_of_a_placed_object_are_refused_to_read_write_and_atomics",
+            run: occupied_bytes,
+        },
+        Case {
+            name: "placing_on_a_read_only_or_misaligned_or_outside_range_is_refused",
+            run: bad_places,
+        },
+        Case {
+            name: "an_endless_timeout_does_not_overflow",
+            run: endless_timeout,
+        },
+        Case {
+            name: "partial_word_writes_never_lose_a_neighbours_byte",
+            run: neighbours_bytes,
+        },
+        Case {
+            name: "the_helper_thread_cleanup_refuses_a_threaded_process",
+            run: helper_thread_refuses_threads,
+        },
+        Case {
+            name: "fork_refuses_a_threaded_process_and_the_helper_thread_strategy",
+            run: fork_refusals,
+        },
+        Case {
+            name: "registrations_from_many_threads_are_all_cleaned_up_on_a_signal",
+            run: registry_under_threads,
+        },
+    ])
+}
+
+fn refusal(result: ipc_core::Result<impl std::fmt::Debug>) -> Refusal {
+    match result {
+        Err(e) => e
+            .refusal()
+            .cloned()
+            .unwrap_or_else(|| panic!("an OS error, not a refusal: {e}")),
+        Ok(value) => panic!("accepted: {value:?}"),
+    }
+}
+
+fn read_only_mapping() {
+    let m = Scratch::new(ObjectKind::SharedMemory, "ro");
+    let shm = SharedMemory::create(
+        &m.name,
+        4096,
+        ipc_core::Mode::from_bits_truncate(0o600),
+        ipc_core::Sizing::Truncate,
+    )
+    .unwrap();
+    drop(shm);
+    let view = SharedMemory::open(
+        &m.name,
+        &ShmOptions {
+            access: Access::ReadOnly,
+            ..ShmOptions::default()
+        },
+    )
+    .unwrap();
+    let mut map = view.map(4096).unwrap();
+    assert!(!map.is_writable());
+    assert_eq!(refusal(map.atomic_u64(0)), Refusal::ReadOnly);
+    assert_eq!(refusal(map.write(0, b"x")), Refusal::ReadOnly);
+    assert_eq!(refusal(map.place_shared_mutex(0)), Refusal::ReadOnly);
+    let mut byte = [1u8];
+    map.read(0, &mut byte).unwrap();
+    assert_eq!(byte, [0]);
+}
+
+fn relock() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    let placed = map.place_shared_mutex(0).unwrap();
+    let mutex = map.mutex(placed).unwrap();
+    let held = mutex.lock().unwrap();
+    assert_eq!(mutex.lock().unwrap_err().errno(), Errno::EDEADLK);
+    assert_eq!(mutex.try_lock().unwrap_err().errno(), Errno::EDEADLK);
+    drop(held);
+    assert!(mutex.try_lock().unwrap().is_some());
+}
+
+fn early_return_unlocks() {
+    fn step(map: &Mapping, placed: ipc_core::Placed) -> ipc_core::Result<()> {
+        let _held = map.mutex(placed)?.lock()?;
+        map.write(4096, b"past the end")?; // fails: the `?` returns with the lock held
+        Ok(())
+    }
+    let mut map = Mapping::anonymous(4096).unwrap();
+    let placed = map.place_shared_mutex(0).unwrap();
+    assert!(step(&map, placed).is_err());
+    // Another process (not just another call) finds it free.
+    let (mut child, ()) = fork((), |()| {
+        let free = map.mutex(placed).unwrap().try_lock().unwrap().is_some();
+        i32::from(!free)
+    })
+    .unwrap();
+    assert_eq!(
+        child.wait_timeout(Duration::from_secs(10)).unwrap(),
+        Some(ExitStatus::Exited(0))
+    );
+}
+
+fn dead_holder() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    let placed = map.place_shared_mutex(0).unwrap();
+    let (mut child, ()) = fork((), |()| {
+        let guard = map.mutex(placed).unwrap().lock().unwrap();
+        std::mem::forget(guard);
+        0 // exits holding it
+    })
+    .unwrap();
+    assert_eq!(
+        child.wait_timeout(Duration::from_secs(10)).unwrap(),
+        Some(ExitStatus::Exited(0))
+    );
+    let mutex = map.mutex(placed).unwrap();
+    let deadline = Deadline::after(Duration::from_secs(5)).unwrap();
+    let guard = mutex.lock_until(&deadline).expect("not left locked forever");
+    assert!(guard.previous_owner_died());
+    drop(guard);
+    let again = mutex.lock().unwrap();
+    assert!(!again.previous_owner_died(), "marked consistent after the first");
+}
+
+fn place_twice() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    map.place_shared_mutex(0).unwrap();
+    assert!(matches!(
+        refusal(map.place_shared_mutex(0)),
+        Refusal::Occupied { offset: 0, .. }
+    ));
+    assert!(matches!(
+        refusal(map.place_shared_semaphore(8, 1)),
+        Refusal::Occupied { offset: 0, .. }
+    ));
+    // Beside it is fine.
+    map.place_shared_semaphore(SHARED_MUTEX_SIZE.next_multiple_of(8), 1)
+        .unwrap();
+}
+
+fn stale_token() {
+    let mut big = Mapping::anonymous(8192).unwrap();
+    let placed = big.place_shared_mutex(4096).unwrap();
+    let address = big.base_address();
+    drop(big);
+    let small = Mapping::anonymous(4096).unwrap();
+    eprintln!(
+        "new mapping at the old address: {}",
+        small.base_address() == address
+    );
+    assert_eq!(refusal(small.mutex(placed)), Refusal::ForeignPlacement);
+}
+
+fn wrong_kind() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    let sem = map.place_shared_semaphore(0, 0).unwrap();
+    let mutex = map.place_shared_mutex(64).unwrap();
+    assert_eq!(refusal(map.mutex(sem)), Refusal::ForeignPlacement);
+    assert_eq!(refusal(map.semaphore(mutex)), Refusal::ForeignPlacement);
+    assert_eq!(refusal(map.condvar(mutex)), Refusal::ForeignPlacement);
+    assert_eq!(
+        refusal(map.place_shared_condvar(128, sem)),
+        Refusal::ForeignPlacement
+    );
+}
+
+fn wrong_mutex() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    let a = map.place_shared_mutex(0).unwrap();
+    let b = map.place_shared_mutex(64).unwrap();
+    let cond = map.place_shared_condvar(128, a).unwrap();
+    let cond = map.condvar(cond).unwrap();
+    let other = map.mutex(b).unwrap();
+    let mut wrong = other.lock().unwrap();
+    assert_eq!(refusal(cond.wait(&mut wrong)), Refusal::WrongMutex);
+    drop(wrong);
+    let own = map.mutex(a).unwrap();
+    let mut right = own.lock().unwrap();
+    let soon = Deadline::after(Duration::from_millis(10)).unwrap();
+    assert_eq!(
+        cond.wait_until(&mut right, &soon).unwrap_err().errno(),
+        Errno::ETIMEDOUT
+    );
+}
+
+fn occupied_bytes() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    map.place_shared_mutex(64).unwrap();
+    let occupied = |r: Refusal| matches!(r, Refusal::Occupied { offset: 64, .. });
+    assert!(occupied(refusal(map.write(60, &[0; 8]))));
+    assert!(occupied(refusal(map.read(64 + SHARED_MUTEX_SIZE - 1, &mut [0]))));
+    assert!(occupied(refusal(map.atomic_u64(64))));
+    map.write(56, &[1; 8]).unwrap();
+    map.atomic_u64(56).unwrap().fetch_add(1, Ordering::Relaxed);
+}
+
+fn bad_places() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    assert_eq!(
+        refusal(map.place_shared_mutex(4)),
+        Refusal::Misaligned { offset: 4 }
+    );
+    assert!(matches!(
+        refusal(map.place_shared_mutex(4096 - 8)),
+        Refusal::OutOfBounds { .. }
+    ));
+    assert!(matches!(
+        refusal(map.place_shared_semaphore(usize::MAX - 3, 0)),
+        Refusal::OutOfBounds { .. }
+    ));
+    assert_eq!(refusal(map.atomic_u64(4)), Refusal::Misaligned { offset: 4 });
+    assert!(matches!(
+        refusal(map.read(usize::MAX, &mut [0; 2])),
+        Refusal::OutOfBounds { .. }
+    ));
+}
+
+fn endless_timeout() {
+    interruptible::block_termination_signals();
+    let mut tries = 0;
+    let outcome = interruptible::wait(Some(Duration::MAX), |_| {
+        tries += 1;
+        if tries < 3 {
+            Err(ipc_core::Error::os("sem_timedwait", None, Errno::ETIMEDOUT))
+        } else {
+            Ok(tries)
+        }
+    })
+    .unwrap();
+    assert!(matches!(outcome, Outcome::Done(3)));
+    assert_eq!(
+        Deadline::after(Duration::MAX).unwrap_err().errno(),
+        Errno::EOVERFLOW
+    );
+}
+
+fn neighbours_bytes() {
+    let map = Mapping::anonymous(4096).unwrap();
+    // Each thread owns one byte of the same word (and of a word-straddling pair),
+    // writes it over and over and reads back its own value each time: a write that
+    // loaded the whole word and stored it back would sometimes restore the other
+    // thread's older byte.
+    std::thread::scope(|scope| {
+        for lane in 0..2usize {
+            let map = &map;
+            scope.spawn(move || {
+                for i in 0..200_000u32 {
+                    let value = (i % 251) as u8 + 1;
+                    let single = 3 + lane; // bytes 3 and 4 of word 0
+                    let pair = 14 + 2 * lane; // bytes 14-15 (word 1) and 16-17 (word 2)
+                    map.write(single, &[value]).unwrap();
+                    map.write(pair, &[value, value]).unwrap();
+                    let mut back = [0u8; 2];
+                    map.read(single, &mut back[..1]).unwrap();
+                    assert_eq!(back[0], value, "byte {single} lost its value");
+                    map.read(pair, &mut back).unwrap();
+                    assert_eq!(back, [value, value], "bytes {pair}.. lost their value");
+                }
+            });
+        }
+    });
+}
+
+fn helper_thread_refuses_threads() {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let other = std::thread::spawn(move || rx.recv());
+    let refused = refusal(cleanup::install(Strategy::HelperThread, None));
+    assert!(matches!(refused, Refusal::Threaded { threads: 2 }), "{refused:?}");
+    drop(tx);
+    let _ = other.join();
+    // Alone again, it installs.
+    cleanup::install(Strategy::HelperThread, None).unwrap();
+}
+
+fn fork_refusals() {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let other = std::thread::spawn(move || rx.recv());
+    assert!(matches!(
+        refusal(fork((), |()| 0)),
+        Refusal::Threaded { threads: 2 }
+    ));
+    drop(tx);
+    let _ = other.join();
+    cleanup::install(Strategy::HelperThread, None).unwrap();
+    // The helper thread now exists, so the thread check refuses first.
+    assert!(matches!(refusal(fork((), |()| 0)), Refusal::Threaded { .. }));
+}
+
+fn registry_under_threads() {
+    const THREADS: usize = 4;
+    let tag = format!("threads{}", std::process::id());
+    let (mut child, ()) = fork((), |()| {
+        cleanup::install(Strategy::InHandler, None).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let tag = &tag;
+                scope.spawn(move || {
+                    let name =
+                        ipc_core::Name::new(&format!("/ipc_core_test_{tag}_{t}")).unwrap();
+                    loop {
+                        let shm = cleanup::own(ObjectKind::SharedMemory, &name, || {
+                            SharedMemory::open(
+                                &name,
+                                &ShmOptions {
+                                    creation: Creation::CreateExclusive,
+                                    ..ShmOptions::default()
+                                },
+                            )
+                        })
+                        .unwrap();
+                        drop(shm);
+                        cleanup::unlink(ObjectKind::SharedMemory, &name).unwrap();
+                    }
+                });
+            }
+        });
+        0
+    })
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    child.signal(nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(
+        child.wait_timeout(Duration::from_secs(10)).unwrap(),
+        Some(ExitStatus::Exited(128 + libc::SIGTERM))
+    );
+    let left: Vec<_> = std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(&tag))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
