@@ -21,13 +21,14 @@ use crate::name::Name;
 use crate::open::{Access, Creation};
 use crate::termination;
 
-/// The size of a new queue: `mq_maxmsg` and `mq_msgsize` of `struct mq_attr`.
+/// The size of a new queue: `mq_maxmsg` and `mq_msgsize` of `struct mq_attr`,
+/// which are C `long`s (64 bits on 64-bit Linux, 32 on 32-bit targets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacity {
     /// Most messages the queue holds before `mq_send` blocks (or fails with `EAGAIN`).
-    pub max_messages: i64,
+    pub max_messages: libc::c_long,
     /// Largest message in bytes; a receive buffer must be at least this long.
-    pub message_size: i64,
+    pub message_size: libc::c_long,
 }
 
 /// How to open a queue: the `oflag`, `mode` and `attr` arguments of `mq_open`.
@@ -65,17 +66,17 @@ pub struct MqAttributes {
     /// Whether this handle is non-blocking (`O_NONBLOCK` in `mq_flags`).
     pub nonblocking: bool,
     /// `mq_maxmsg`.
-    pub max_messages: i64,
+    pub max_messages: libc::c_long,
     /// `mq_msgsize`.
-    pub message_size: i64,
+    pub message_size: libc::c_long,
     /// `mq_curmsgs`: messages waiting now.
-    pub current_messages: i64,
+    pub current_messages: libc::c_long,
 }
 
 impl MqAttributes {
     fn from_c(attr: &libc::mq_attr) -> MqAttributes {
         MqAttributes {
-            nonblocking: attr.mq_flags & i64::from(libc::O_NONBLOCK) != 0,
+            nonblocking: attr.mq_flags & libc::c_long::from(libc::O_NONBLOCK) != 0,
             max_messages: attr.mq_maxmsg,
             message_size: attr.mq_msgsize,
             current_messages: attr.mq_curmsgs,
@@ -394,7 +395,7 @@ impl MessageQueue {
         // SAFETY: an all-zero `mq_attr` is valid.
         let mut new: libc::mq_attr = unsafe { std::mem::zeroed() };
         new.mq_flags = if nonblocking {
-            i64::from(libc::O_NONBLOCK)
+            libc::c_long::from(libc::O_NONBLOCK)
         } else {
             0
         };

@@ -157,7 +157,7 @@ impl Mapping {
         let ptr = self.range_ptr(call, offset, len)?;
         // Every placed object starts on an 8-byte boundary (and is a multiple of 8
         // long), so the 8-byte words `read` and `write` use never straddle one.
-        if offset % 8 != 0 || ptr.align_offset(8) != 0 {
+        if !offset.is_multiple_of(8) || ptr.align_offset(8) != 0 {
             return Err(Error::refused(
                 call,
                 None,

@@ -489,7 +489,7 @@ impl Mapping {
     pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
         self.check_range("atomic", offset, 8)?;
         self.check_writable("atomic")?;
-        if offset % 8 != 0 {
+        if !offset.is_multiple_of(8) {
             return Err(Error::refused(
                 "atomic",
                 None,
@@ -562,7 +562,7 @@ impl Mapping {
     /// length) as an atomic.
     #[inline]
     fn word(&self, offset: usize) -> &AtomicU64 {
-        debug_assert!(offset % 8 == 0 && offset < self.len);
+        debug_assert!(offset.is_multiple_of(8) && offset < self.len);
         // SAFETY: `offset` is a multiple of 8 below `len` (every caller derives it
         // from a checked byte of the mapping), and the mapping starts on a page
         // boundary, so the word is aligned for `AtomicU64`. Its 8 bytes lie in the
