@@ -10,8 +10,26 @@
 //! shm_open("/ep_exclusive", O_CREAT|O_EXCL|O_RDWR, 0600) = -1 EEXIST (File exists)
 //! ```
 //!
-//! Lines from a forked child start with `[pid N]`, as in `strace -f`. Off by
-//! default; nothing is formatted unless [`enable`] was called.
+//! Each line names who made the call as `strace -f` does: no prefix for the
+//! process that turned narration on, `[pid N]` for any other process or thread
+//! (N is the thread id, which for a process's first thread is its pid).
+//!
+//! A call that may block is narrated twice, when it starts and when it returns,
+//! exactly as strace shows a call another line interrupts:
+//!
+//! ```text
+//! sem_wait(0x7f1c2b4e9000 /* /ep_sem_full */ <unfinished ...>
+//! [pid 4242] sem_post(0x7f1c2b4e9000 /* /ep_sem_full */) = 0
+//! <... sem_wait resumed>) = 0
+//! ```
+//!
+//! so the narration reads in causal order: the post that wakes a wait is
+//! printed before the wait's return. A failed call shows what the kernel
+//! returned and nothing else (a failed receive shows its buffer's address, not
+//! bytes it never got). The in-handler cleanup narrates its `unlink` calls with
+//! async-signal-safe writes of lines formatted without allocating.
+//!
+//! Off by default; nothing is formatted unless [`enable`] was called.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
@@ -37,16 +55,40 @@ pub fn enabled() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
-/// Writes one narrated call: `CALL(ARGS) = RESULT`, as a single `write` so lines
-/// from several processes never mix.
-pub(crate) fn call(call: &str, args: fmt::Arguments<'_>, result: fmt::Arguments<'_>) {
+/// The calling thread's id (`gettid`), which for a process's first thread is its pid.
+fn tid() -> i32 {
+    nix::unistd::gettid().as_raw()
+}
+
+/// Writes one line, prefixed with `[pid TID] ` unless the narrating process's
+/// first thread made the call, as a single `write` so lines from several
+/// processes never mix.
+fn line(body: fmt::Arguments<'_>) {
     let mut line = String::new();
-    let pid = std::process::id() as i32;
-    if pid != FIRST_PID.load(Ordering::Relaxed) {
-        let _ = write!(line, "[pid {pid}] ");
+    let tid = tid();
+    if tid != FIRST_PID.load(Ordering::Relaxed) {
+        let _ = write!(line, "[pid {tid}] ");
     }
-    let _ = writeln!(line, "{call}({args}) = {result}");
+    let _ = writeln!(line, "{body}");
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// Writes one narrated call: `CALL(ARGS) = RESULT`.
+pub(crate) fn call(call: &str, args: fmt::Arguments<'_>, result: fmt::Arguments<'_>) {
+    line(format_args!("{call}({args}) = {result}"));
+}
+
+/// Writes the start of a call that may block: `CALL(ARGS <unfinished ...>`.
+/// `args` are those known before the call (strace's convention: what the
+/// kernel fills in is shown on the `resumed` line).
+pub(crate) fn start(call: &str, args: fmt::Arguments<'_>) {
+    line(format_args!("{call}({args} <unfinished ...>"));
+}
+
+/// Writes the end of a call narrated by [`start`]:
+/// `<... CALL resumed>REST) = RESULT`.
+pub(crate) fn resumed(call: &str, rest: fmt::Arguments<'_>, result: fmt::Arguments<'_>) {
+    line(format_args!("<... {call} resumed>{rest}) = {result}"));
 }
 
 /// Narrates `call(args)` with the result `rc` (`-1` meaning failure with `errno`).
@@ -58,6 +100,80 @@ macro_rules! explain {
     };
 }
 pub(crate) use explain;
+
+/// Narrates the start of a call that may block (see [`start`]).
+macro_rules! explain_start {
+    ($call:expr, $($args:tt)*) => {
+        if $crate::explain::enabled() {
+            $crate::explain::start($call, format_args!($($args)*));
+        }
+    };
+}
+pub(crate) use explain_start;
+
+/// Narrates the return of a call whose start was narrated (see [`resumed`]).
+macro_rules! explain_resumed {
+    ($call:expr, $rc:expr, $($rest:tt)*) => {
+        if $crate::explain::enabled() {
+            $crate::explain::resumed($call, format_args!($($rest)*), format_args!("{}", $crate::explain::Outcome(&$rc)));
+        }
+    };
+}
+pub(crate) use explain_resumed;
+
+/// Narrates `unlink(PATH) = RESULT` from a signal handler: formatted into a
+/// buffer on the stack (`core::fmt` allocates nothing and takes no lock) and
+/// written with `write`. Async-signal-safe.
+pub(crate) fn unlink_in_handler(path: &[u8], rc: libc::c_int, errno: libc::c_int) {
+    if !enabled() {
+        return;
+    }
+    let mut line = StackLine {
+        bytes: [0; 512],
+        len: 0,
+    };
+    // SAFETY: gettid is async-signal-safe and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    if tid != FIRST_PID.load(Ordering::Relaxed) {
+        let _ = write!(line, "[pid {tid}] ");
+    }
+    let _ = write!(line, "unlink(\"");
+    line.push(path);
+    let _ = match rc {
+        0 => writeln!(line, "\") = 0"),
+        _ => writeln!(line, "\") = -1 {:?}", Errno::from_raw(errno)),
+    };
+    let mut bytes = &line.bytes[..line.len];
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is readable for its length; write is async-signal-safe.
+        let n = unsafe { libc::write(libc::STDERR_FILENO, bytes.as_ptr().cast(), bytes.len()) };
+        if n <= 0 {
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+/// A line built without allocating: bytes past its capacity are dropped.
+struct StackLine {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl StackLine {
+    fn push(&mut self, more: &[u8]) {
+        let n = more.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&more[..n]);
+        self.len += n;
+    }
+}
+
+impl fmt::Write for StackLine {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.push(text.as_bytes());
+        Ok(())
+    }
+}
 
 /// A return value as strace shows it: the value, or `-1 EEXIST (File exists)`.
 pub(crate) struct Outcome<'a, T>(pub(crate) &'a Result<T, Errno>);

@@ -8,6 +8,8 @@
 //! # References
 //! mq_overview(7), mq_open(3), mq_send(3), mq_receive(3), mq_getattr(3), mq_unlink(3).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
@@ -15,7 +17,7 @@ use nix::sys::stat::Mode;
 use crate::deadline::Deadline;
 use crate::error::Refusal;
 use crate::error::{Error, Result};
-use crate::explain::{explain, oflag as flag_names, Bytes};
+use crate::explain::{explain, explain_resumed, explain_start, oflag as flag_names, Bytes};
 use crate::limits;
 use crate::name::Name;
 use crate::open::{Access, Creation};
@@ -98,6 +100,9 @@ pub struct Received {
 pub struct MessageQueue {
     mqd: Mqd,
     name: Name,
+    /// `O_NONBLOCK` on this handle, as last set: whether a call can block, which
+    /// decides how `--explain` narrates it.
+    nonblocking: AtomicBool,
 }
 
 /// The owned descriptor: closing it is this type's job alone.
@@ -120,6 +125,39 @@ impl Drop for Mqd {
         // after drop.
         let rc = unsafe { libc::mq_close(self.0) };
         explain!("mq_close", outcome(rc as isize), "{}", self.0);
+    }
+}
+
+/// The arguments of a send: descriptor, message, length, priority, deadline.
+struct SendArgs<'a>(libc::mqd_t, &'a [u8], u32, Option<&'a Deadline>);
+
+impl std::fmt::Display for SendArgs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let SendArgs(mqd, msg, priority, deadline) = *self;
+        write!(f, "{mqd}, {}, {}, {priority}", Bytes(msg), msg.len())?;
+        match deadline {
+            Some(deadline) => write!(f, ", {deadline}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The arguments of a receive after the descriptor, as strace shows them: the
+/// bytes received, the buffer's length and the priority; after a failure the
+/// buffer's address instead of bytes it never got. Then the deadline, if any.
+struct ReceiveArgs<'a>(&'a [u8], &'a std::result::Result<isize, Errno>, u32, Option<&'a Deadline>);
+
+impl std::fmt::Display for ReceiveArgs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ReceiveArgs(buf, result, priority, deadline) = *self;
+        match result {
+            Ok(n) => write!(f, "{}, {}, [{priority}]", Bytes(&buf[..*n as usize]), buf.len())?,
+            Err(_) => write!(f, "{:p}, {}, {:p}", buf.as_ptr(), buf.len(), &priority)?,
+        }
+        match deadline {
+            Some(deadline) => write!(f, ", {deadline}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -213,6 +251,7 @@ impl MessageQueue {
         Ok(MessageQueue {
             mqd: Mqd(mqd),
             name: name.clone(),
+            nonblocking: AtomicBool::new(options.nonblocking),
         })
     }
 
@@ -241,18 +280,25 @@ impl MessageQueue {
 
     fn send_once(&self, msg: &[u8], priority: u32) -> Result<()> {
         self.check_priority("mq_send", priority)?;
+        let args = SendArgs(self.mqd.0, msg, priority, None);
+        let blocks = self.may_block();
+        if blocks {
+            explain_start!("mq_send", "{args}");
+        }
         // SAFETY: `msg` is readable for `msg.len()` bytes for the whole call.
         let rc = unsafe { libc::mq_send(self.mqd.0, msg.as_ptr().cast(), msg.len(), priority) };
         let result = outcome(rc as isize);
-        explain!(
-            "mq_send",
-            result,
-            "{}, {}, {}, {priority}",
-            self.mqd.0,
-            Bytes(msg),
-            msg.len()
-        );
+        if blocks {
+            explain_resumed!("mq_send", result, "");
+        } else {
+            explain!("mq_send", result, "{args}");
+        }
         self.check(result, "mq_send").map(drop)
+    }
+
+    /// Whether a send or receive on this handle can block (no `O_NONBLOCK`).
+    fn may_block(&self) -> bool {
+        !self.nonblocking.load(Ordering::Relaxed)
     }
 
     /// `mq_timedsend`: as [`send`](Self::send), but gives up with `ETIMEDOUT` at `deadline`.
@@ -267,6 +313,11 @@ impl MessageQueue {
 
     fn send_until_once(&self, msg: &[u8], priority: u32, deadline: &Deadline) -> Result<()> {
         self.check_priority("mq_timedsend", priority)?;
+        let args = SendArgs(self.mqd.0, msg, priority, Some(deadline));
+        let blocks = self.may_block();
+        if blocks {
+            explain_start!("mq_timedsend", "{args}");
+        }
         // SAFETY: `msg` and the timespec are valid for reads for the whole call.
         let rc = unsafe {
             libc::mq_timedsend(
@@ -278,14 +329,11 @@ impl MessageQueue {
             )
         };
         let result = outcome(rc as isize);
-        explain!(
-            "mq_timedsend",
-            result,
-            "{}, {}, {}, {priority}, {deadline}",
-            self.mqd.0,
-            Bytes(msg),
-            msg.len()
-        );
+        if blocks {
+            explain_resumed!("mq_timedsend", result, "");
+        } else {
+            explain!("mq_timedsend", result, "{args}");
+        }
         self.check_timed(result, "mq_timedsend", deadline).map(drop)
     }
 
@@ -303,6 +351,10 @@ impl MessageQueue {
 
     fn receive_once(&self, buf: &mut [u8]) -> Result<Received> {
         let mut priority = 0u32;
+        let blocks = self.may_block();
+        if blocks {
+            explain_start!("mq_receive", "{}, ", self.mqd.0);
+        }
         // SAFETY: `buf` is writable for `buf.len()` bytes and `priority` is a valid
         // `unsigned int` for the whole call.
         let n = unsafe {
@@ -314,14 +366,12 @@ impl MessageQueue {
             )
         };
         let result = outcome(n);
-        explain!(
-            "mq_receive",
-            result,
-            "{}, {}, {}, [{priority}]",
-            self.mqd.0,
-            Bytes(&buf[..result.map_or(0, |n| n as usize)]),
-            buf.len()
-        );
+        let got = ReceiveArgs(buf, &result, priority, None);
+        if blocks {
+            explain_resumed!("mq_receive", result, "{got}");
+        } else {
+            explain!("mq_receive", result, "{}, {got}", self.mqd.0);
+        }
         let len = self.check(result, "mq_receive")?;
         Ok(Received { len, priority })
     }
@@ -339,6 +389,10 @@ impl MessageQueue {
 
     fn receive_until_once(&self, buf: &mut [u8], deadline: &Deadline) -> Result<Received> {
         let mut priority = 0u32;
+        let blocks = self.may_block();
+        if blocks {
+            explain_start!("mq_timedreceive", "{}, ", self.mqd.0);
+        }
         // SAFETY: as in `receive`; the timespec is valid for reads during the call.
         let n = unsafe {
             libc::mq_timedreceive(
@@ -350,14 +404,12 @@ impl MessageQueue {
             )
         };
         let result = outcome(n);
-        explain!(
-            "mq_timedreceive",
-            result,
-            "{}, {}, {}, [{priority}], {deadline}",
-            self.mqd.0,
-            Bytes(&buf[..result.map_or(0, |n| n as usize)]),
-            buf.len()
-        );
+        let got = ReceiveArgs(buf, &result, priority, Some(deadline));
+        if blocks {
+            explain_resumed!("mq_timedreceive", result, "{got}");
+        } else {
+            explain!("mq_timedreceive", result, "{}, {got}", self.mqd.0);
+        }
         let len = self.check_timed(result, "mq_timedreceive", deadline)?;
         Ok(Received { len, priority })
     }
@@ -412,6 +464,7 @@ impl MessageQueue {
             new.mq_flags
         );
         self.check(result, "mq_setattr")?;
+        self.nonblocking.store(nonblocking, Ordering::Relaxed);
         Ok(MqAttributes::from_c(&old))
     }
 
@@ -421,7 +474,7 @@ impl MessageQueue {
     /// # Errors
     /// `EBADF` only.
     pub fn close(self) -> Result<()> {
-        let MessageQueue { mqd, name } = self;
+        let MessageQueue { mqd, name, .. } = self;
         let raw = mqd.0;
         let result = outcome(mqd.close() as isize);
         explain!("mq_close", result, "{raw}");

@@ -19,7 +19,7 @@ use nix::unistd::{ForkResult, Pid};
 
 use crate::cleanup;
 use crate::error::{Error, Refusal, Result};
-use crate::explain::explain;
+use crate::explain::{explain, explain_resumed, explain_start};
 
 /// A forked child not yet waited for.
 ///
@@ -207,20 +207,20 @@ impl Child {
             return Ok(Some(status));
         }
         let flags = nix::sys::wait::WaitPidFlag::from_bits_truncate(flags);
+        let blocks = flags.is_empty();
+        if blocks {
+            explain_start!("waitpid", "{}, ", self.pid);
+        }
         let result = waitpid(self.pid, Some(flags));
-        if !matches!(result, Ok(WaitStatus::StillAlive) | Err(Errno::EINTR)) {
-            explain!(
-                "waitpid",
-                result.map(|_| self.pid),
-                "{}, [{}], {}",
-                self.pid,
-                match result {
-                    Ok(WaitStatus::Exited(_, code)) => format!("exited {code}"),
-                    Ok(WaitStatus::Signaled(_, signal, _)) => format!("killed by {signal}"),
-                    _ => "...".into(),
-                },
-                if flags.is_empty() { "0" } else { "WNOHANG" }
-            );
+        let shown = match result {
+            Ok(WaitStatus::Exited(_, code)) => format!("[exited {code}]"),
+            Ok(WaitStatus::Signaled(_, signal, _)) => format!("[killed by {signal}]"),
+            _ => "[...]".into(),
+        };
+        if blocks {
+            explain_resumed!("waitpid", result.map(|_| self.pid), "{shown}, 0");
+        } else if !matches!(result, Ok(WaitStatus::StillAlive)) {
+            explain!("waitpid", result.map(|_| self.pid), "{}, {shown}, WNOHANG", self.pid);
         }
         let status = match result {
             Err(Errno::EINTR) | Ok(WaitStatus::StillAlive) => return Ok(None),

@@ -58,7 +58,7 @@ use nix::errno::Errno;
 
 use crate::deadline::Deadline;
 use crate::error::{Error, Refusal, Result};
-use crate::explain::explain;
+use crate::explain::{explain, explain_resumed, explain_start};
 use crate::shm::Mapping;
 
 /// Bytes a [`SharedMutex`] takes in a mapping.
@@ -137,13 +137,19 @@ pub struct Placed {
     placement: Placement,
 }
 
-fn pthread(call: &'static str, rc: libc::c_int) -> Result<()> {
-    let result = if rc == 0 {
+/// A pthread call's return value (0, or the error number itself) as a result.
+fn errno_of(rc: libc::c_int) -> std::result::Result<libc::c_int, Errno> {
+    if rc == 0 {
         Ok(0)
     } else {
         Err(Errno::from_raw(rc))
-    };
-    explain!(call, result, "...");
+    }
+}
+
+/// Narrates a pthread call made on `ptr` and turns its return value into a result.
+fn pthread<T>(call: &'static str, ptr: *mut T, rc: libc::c_int) -> Result<()> {
+    let result = errno_of(rc);
+    explain!(call, result, "{ptr:p}");
     result
         .map(drop)
         .map_err(|errno| Error::os(call, None, errno))
@@ -214,7 +220,7 @@ impl Mapping {
         // pthread_mutexattr_init to initialise.
         let mut attr: libc::pthread_mutexattr_t = unsafe { std::mem::zeroed() };
         // SAFETY: `attr` is valid storage; init and destroy are paired below.
-        pthread("pthread_mutexattr_init", unsafe {
+        pthread("pthread_mutexattr_init", &mut attr, unsafe {
             libc::pthread_mutexattr_init(&mut attr)
         })?;
         // SAFETY: `attr` was initialised just above; the setters only write it.
@@ -236,7 +242,7 @@ impl Mapping {
         };
         // SAFETY: `attr` is initialised and no longer needed.
         unsafe { libc::pthread_mutexattr_destroy(&mut attr) };
-        pthread("pthread_mutex_init", init)?;
+        pthread("pthread_mutex_init", ptr, init)?;
         Ok(self.record(offset, PlacedKind::Mutex))
     }
 
@@ -256,7 +262,7 @@ impl Mapping {
         // SAFETY: an all-zero attribute object is valid storage for init.
         let mut attr: libc::pthread_condattr_t = unsafe { std::mem::zeroed() };
         // SAFETY: `attr` is valid storage; init and destroy are paired below.
-        pthread("pthread_condattr_init", unsafe {
+        pthread("pthread_condattr_init", &mut attr, unsafe {
             libc::pthread_condattr_init(&mut attr)
         })?;
         // SAFETY: `attr` was initialised just above.
@@ -271,7 +277,7 @@ impl Mapping {
         };
         // SAFETY: `attr` is initialised and no longer needed.
         unsafe { libc::pthread_condattr_destroy(&mut attr) };
-        pthread("pthread_cond_init", init)?;
+        pthread("pthread_cond_init", ptr, init)?;
         Ok(self.record(offset, kind))
     }
 
@@ -374,14 +380,13 @@ impl<'map> SharedMutex<'map> {
     fn guard(&self, call: &'static str, rc: libc::c_int) -> Result<MutexGuard<'map>> {
         let previous_owner_died = rc == libc::EOWNERDEAD;
         if previous_owner_died {
-            explain!(call, Err::<i32, _>(Errno::EOWNERDEAD), "...");
             // SAFETY: EOWNERDEAD means this thread now holds the mutex, which is
             // what pthread_mutex_consistent requires.
-            pthread("pthread_mutex_consistent", unsafe {
+            pthread("pthread_mutex_consistent", self.ptr, unsafe {
                 libc::pthread_mutex_consistent(self.ptr)
             })?;
-        } else {
-            pthread(call, rc)?;
+        } else if rc != 0 {
+            return Err(Error::os(call, None, Errno::from_raw(rc)));
         }
         Ok(MutexGuard {
             ptr: self.ptr,
@@ -397,9 +402,11 @@ impl<'map> SharedMutex<'map> {
     /// and the next one unlocked it without marking it consistent (this crate
     /// always marks it).
     pub fn lock(&self) -> Result<MutexGuard<'map>> {
+        explain_start!("pthread_mutex_lock", "{:p}", self.ptr);
         // SAFETY: `ptr` is a mutex placed (initialised) in a mapping that outlives
         // `self`; an error-checking robust mutex reports misuse as an error.
         let rc = unsafe { libc::pthread_mutex_lock(self.ptr) };
+        explain_resumed!("pthread_mutex_lock", errno_of(rc), "");
         self.guard("pthread_mutex_lock", rc)
     }
 
@@ -411,6 +418,7 @@ impl<'map> SharedMutex<'map> {
     pub fn try_lock(&self) -> Result<Option<MutexGuard<'map>>> {
         // SAFETY: as for `lock`.
         let rc = unsafe { libc::pthread_mutex_trylock(self.ptr) };
+        explain!("pthread_mutex_trylock", errno_of(rc), "{:p}", self.ptr);
         if rc == libc::EBUSY {
             return Ok(None);
         }
@@ -422,8 +430,10 @@ impl<'map> SharedMutex<'map> {
     /// # Errors
     /// `ETIMEDOUT` at the deadline; `EINVAL` for a deadline out of range; as `lock`.
     pub fn lock_until(&self, deadline: &Deadline) -> Result<MutexGuard<'map>> {
+        explain_start!("pthread_mutex_timedlock", "{:p}, {deadline}", self.ptr);
         // SAFETY: as for `lock`; the deadline is a valid timespec read by the call.
         let rc = unsafe { libc::pthread_mutex_timedlock(self.ptr, deadline.as_timespec()) };
+        explain_resumed!("pthread_mutex_timedlock", errno_of(rc), "");
         self.guard("pthread_mutex_timedlock", rc)
     }
 }
@@ -444,12 +454,7 @@ impl Drop for MutexGuard<'_> {
         // parent's guard, the error-checking mutex answers EPERM and stays locked
         // for its real holder.
         let rc = unsafe { libc::pthread_mutex_unlock(self.ptr) };
-        let result = if rc == 0 {
-            Ok(0)
-        } else {
-            Err(Errno::from_raw(rc))
-        };
-        explain!("pthread_mutex_unlock", result, "...");
+        explain!("pthread_mutex_unlock", errno_of(rc), "{:p}", self.ptr);
     }
 }
 
@@ -480,15 +485,17 @@ impl SharedCondvar<'_> {
     /// Records what a wait returned: `EOWNERDEAD` means the mutex was taken back
     /// from a holder that died, which the guard then reports.
     fn waited(&self, call: &'static str, rc: libc::c_int, guard: &mut MutexGuard<'_>) -> Result<()> {
+        explain_resumed!(call, errno_of(rc), "");
         if rc == libc::EOWNERDEAD {
-            explain!(call, Err::<i32, _>(Errno::EOWNERDEAD), "...");
             guard.previous_owner_died = true;
             // SAFETY: EOWNERDEAD from a wait means this thread holds the mutex again.
-            return pthread("pthread_mutex_consistent", unsafe {
+            return pthread("pthread_mutex_consistent", guard.ptr, unsafe {
                 libc::pthread_mutex_consistent(guard.ptr)
             });
         }
-        pthread(call, rc)
+        errno_of(rc)
+            .map(drop)
+            .map_err(|errno| Error::os(call, None, errno))
     }
 
     /// `pthread_cond_wait`: releases the mutex `guard` holds, waits for a signal and
@@ -499,6 +506,7 @@ impl SharedCondvar<'_> {
     /// A refusal if `guard` holds another mutex than this condition variable's.
     pub fn wait(&self, guard: &mut MutexGuard<'_>) -> Result<()> {
         self.check_mutex("pthread_cond_wait", guard)?;
+        explain_start!("pthread_cond_wait", "{:p}, {:p}", self.ptr, guard.ptr);
         // SAFETY: both are placed objects of one mapping that outlives them; the
         // guard proves this thread holds the condition variable's own mutex.
         let rc = unsafe { libc::pthread_cond_wait(self.ptr, guard.ptr) };
@@ -512,6 +520,12 @@ impl SharedCondvar<'_> {
     /// `ETIMEDOUT` at the deadline; as `wait`.
     pub fn wait_until(&self, guard: &mut MutexGuard<'_>, deadline: &Deadline) -> Result<()> {
         self.check_mutex("pthread_cond_timedwait", guard)?;
+        explain_start!(
+            "pthread_cond_timedwait",
+            "{:p}, {:p}, {deadline}",
+            self.ptr,
+            guard.ptr
+        );
         // SAFETY: as for `wait`; the deadline is a valid timespec read by the call.
         let rc =
             unsafe { libc::pthread_cond_timedwait(self.ptr, guard.ptr, deadline.as_timespec()) };
@@ -525,7 +539,7 @@ impl SharedCondvar<'_> {
     /// is not).
     pub fn signal(&self) -> Result<()> {
         // SAFETY: `ptr` is a placed condition variable in a mapping that outlives `self`.
-        pthread("pthread_cond_signal", unsafe {
+        pthread("pthread_cond_signal", self.ptr, unsafe {
             libc::pthread_cond_signal(self.ptr)
         })
     }
@@ -536,7 +550,7 @@ impl SharedCondvar<'_> {
     /// As [`signal`](Self::signal).
     pub fn broadcast(&self) -> Result<()> {
         // SAFETY: as for `signal`.
-        pthread("pthread_cond_broadcast", unsafe {
+        pthread("pthread_cond_broadcast", self.ptr, unsafe {
             libc::pthread_cond_broadcast(self.ptr)
         })
     }
@@ -564,15 +578,25 @@ impl SharedSemaphore<'_> {
             .map_err(|errno| Error::os(call, None, errno))
     }
 
+    /// As `check`, for a call whose start was narrated.
+    fn resumed(&self, call: &'static str, rc: libc::c_int) -> Result<()> {
+        let result = if rc == -1 { Err(Errno::last()) } else { Ok(0) };
+        explain_resumed!(call, result, "");
+        result
+            .map(drop)
+            .map_err(|errno| Error::os(call, None, errno))
+    }
+
     /// `sem_wait`, under the `EINTR` policy of [`crate::termination`].
     ///
     /// # Errors
     /// A [`Refusal::Terminated`] refusal when a termination was requested.
     pub fn wait(&self) -> Result<()> {
         crate::termination::blocking("sem_wait", None, || {
+            explain_start!("sem_wait", "{:p}", self.ptr);
             // SAFETY: `ptr` is a placed semaphore in a mapping that outlives `self`.
             let rc = unsafe { libc::sem_wait(self.ptr) };
-            self.check("sem_wait", rc)
+            self.resumed("sem_wait", rc)
         })
     }
 
@@ -596,9 +620,10 @@ impl SharedSemaphore<'_> {
     /// `ETIMEDOUT` at the deadline; `EINVAL` for a deadline out of range; as `wait`.
     pub fn wait_until(&self, deadline: &Deadline) -> Result<()> {
         crate::termination::blocking("sem_timedwait", None, || {
+            explain_start!("sem_timedwait", "{:p}, {deadline}", self.ptr);
             // SAFETY: as for `wait`; the deadline is a valid timespec read by the call.
             let rc = unsafe { libc::sem_timedwait(self.ptr, deadline.as_timespec()) };
-            self.check("sem_timedwait", rc)
+            self.resumed("sem_timedwait", rc)
         })
     }
 

@@ -17,7 +17,7 @@ use nix::sys::stat::Mode;
 
 use crate::deadline::Deadline;
 use crate::error::{Error, Refusal, Result};
-use crate::explain::{explain, oflag as flag_names};
+use crate::explain::{explain, explain_resumed, explain_start, oflag as flag_names};
 use crate::limits;
 use crate::name::Name;
 use crate::open::Creation;
@@ -170,9 +170,11 @@ impl Semaphore {
     #[inline]
     pub fn wait(&self) -> Result<()> {
         termination::blocking("sem_wait", Some(&self.name), || {
+            explain_start!("sem_wait", "{}", self.handle());
             // SAFETY: the pointer is a live semaphore from `sem_open`.
             let rc = unsafe { libc::sem_wait(self.sem.0.as_ptr()) };
-            self.check(rc, "sem_wait", format_args!(""))
+            explain_resumed!("sem_wait", outcome(rc), "");
+            self.result(rc, "sem_wait")
         })
     }
 
@@ -200,9 +202,11 @@ impl Semaphore {
     }
 
     fn wait_until_once(&self, deadline: &Deadline) -> Result<()> {
+        explain_start!("sem_timedwait", "{}, {deadline}", self.handle());
         // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
         let rc = unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
-        self.check(rc, "sem_timedwait", format_args!(", {deadline}"))
+        explain_resumed!("sem_timedwait", outcome(rc), "");
+        self.result(rc, "sem_timedwait")
             .map_err(|e| match (e.errno(), deadline.bad_nanoseconds()) {
                 (Errno::EINVAL, Some(nsec)) => e.with_limit(limits::deadline_nanoseconds(nsec)),
                 _ => e,
@@ -276,16 +280,29 @@ impl Semaphore {
         call: &'static str,
         more: std::fmt::Arguments<'_>,
     ) -> Result<()> {
-        let result = outcome(rc);
-        explain!(
-            call,
-            result,
-            "{:p} /* {} */{more}",
-            self.sem.0.as_ptr(),
-            self.name
-        );
-        result
+        explain!(call, outcome(rc), "{}{more}", self.handle());
+        self.result(rc, call)
+    }
+
+    /// Turns `rc` into a result, without narrating.
+    #[inline]
+    fn result(&self, rc: libc::c_int, call: &'static str) -> Result<()> {
+        outcome(rc)
             .map(drop)
             .map_err(|errno| Error::os(call, Some(&self.name), errno))
+    }
+
+    /// The handle as the narration shows it: `0x7f.. /* /NAME */`.
+    fn handle(&self) -> Handle<'_> {
+        Handle(self)
+    }
+}
+
+/// A semaphore as `--explain` shows it: its address and, as a comment, its name.
+struct Handle<'a>(&'a Semaphore);
+
+impl std::fmt::Display for Handle<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:p} /* {} */", self.0.sem.0.as_ptr(), self.0.name)
     }
 }

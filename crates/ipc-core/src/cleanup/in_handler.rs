@@ -98,7 +98,10 @@ fn unlink_objects(registry: &Registry, me: libc::pid_t) {
         path[prefix.len()..prefix.len() + name.len()].copy_from_slice(name);
         // SAFETY: `path` is NUL-terminated (the buffer is zeroed and longer than
         // prefix + name); unlink is async-signal-safe.
-        unsafe { libc::unlink(path.as_ptr().cast()) };
+        let rc = unsafe { libc::unlink(path.as_ptr().cast()) };
+        // SAFETY: reading errno is async-signal-safe.
+        let errno = unsafe { *libc::__errno_location() };
+        crate::explain::unlink_in_handler(&path[..prefix.len() + name.len()], rc, errno);
     }
 }
 
