@@ -1,4 +1,4 @@
-//! Absolute deadlines for the timed calls (`sem_timedwait`, `mq_timedsend`, `mq_timedreceive`).
+//! Absolute deadlines for the timed calls: [`Deadline`].
 
 use std::time::Duration;
 
@@ -7,6 +7,8 @@ use nix::time::{clock_gettime, ClockId};
 
 use crate::error::{Error, Result};
 
+/// Absolute deadlines for the timed calls (`sem_timedwait`, `mq_timedsend`, `mq_timedreceive`).
+///
 /// A point in time on `CLOCK_REALTIME`, the clock POSIX's timed IPC calls measure.
 ///
 /// The calls take an absolute time, not a timeout, so that a call retried after

@@ -1,4 +1,4 @@
-//! The one error type of `ipc-core`: which call failed, on which object, and the errno.
+//! The one error type: [`Error`], [`Refusal`], [`Limit`].
 
 use std::ffi::CStr;
 use std::fmt;
@@ -11,6 +11,8 @@ use crate::name::{Name, NameError};
 /// Shorthand for `Result<T, ipc_core::Error>`.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The one error type of `ipc-core`: which call failed, on which object, and the errno.
+///
 /// A failed IPC operation.
 ///
 /// It keeps the C call that failed (`"mq_open"`, `"ftruncate"`, ...), the object's

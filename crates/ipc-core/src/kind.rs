@@ -1,5 +1,4 @@
-//! The three kinds of POSIX IPC objects, with what differs between them: the
-//! label tools show, the call that unlinks one, and where glibc keeps its file.
+//! The three kinds of objects: [`ObjectKind`].
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,6 +10,9 @@ use crate::name::Name;
 use crate::sem::Semaphore;
 use crate::shm::SharedMemory;
 
+/// The three kinds of POSIX IPC objects, with what differs between them: the
+/// label tools show, the call that unlinks one, and where glibc keeps its file.
+///
 /// A kind of named POSIX IPC object.
 ///
 /// Not `#[non_exhaustive]`: POSIX defines exactly these three, and a `match` over

@@ -1,19 +1,27 @@
 //! `ipc-core`: safe wrappers for POSIX IPC on Linux, written to be read.
 //!
-//! One module per facility, each call named after the C function it makes:
+//! The objects and their handles are at the crate's root:
 //!
-//! | module | objects | C calls |
+//! | facility | types | C calls |
 //! |---|---|---|
-//! | [`mq`] | [`MessageQueue`] | `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`, `mq_setattr`, `mq_close`, `mq_unlink` |
-//! | [`sem`] | [`Semaphore`] | `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`, `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink` |
-//! | [`shm`] | [`SharedMemory`], [`Mapping`] | `shm_open`, `ftruncate`, `mmap`, `close`, `munmap`, `shm_unlink` |
-//! | [`pshared`] | [`SharedMutex`] | `pthread_mutexattr_setpshared`, `pthread_mutex_init`, `pthread_mutex_lock`, `pthread_mutex_unlock` |
-//! | [`process`] | [`process::Child`] | `fork`, `waitpid`, `_exit` |
-//! | [`cleanup`] | | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
-//! | [`interruptible`] | | blocking calls that Ctrl+C ends with nothing changed |
-//! | [`termination`] | | the `EINTR` policy: retry, or stop on a termination request |
-//! | [`limits`] | [`Limit`] | the limit an error met: its value and where it is set |
-//! | [`explain`] | | `--explain`: every call narrated on stderr, strace-style |
+//! | message queues | [`MessageQueue`], [`MqOptions`], [`Capacity`], [`MqAttributes`], [`Received`] | `mq_open`, `mq_send`, `mq_receive`, `mq_timed*`, `mq_getattr`, `mq_setattr`, `mq_close`, `mq_unlink` |
+//! | named semaphores | [`Semaphore`], [`SemOptions`] | `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`, `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink` |
+//! | shared memory | [`SharedMemory`], [`ShmOptions`], [`Sizing`], [`Mapping`] | `shm_open`, `ftruncate`, `posix_fallocate`, `pread`, `pwrite`, `mmap`, `close`, `munmap`, `shm_unlink` |
+//! | process-shared objects in a mapping | [`Placed`], [`SharedMutex`], [`MutexGuard`], [`SharedCondvar`], [`SharedSemaphore`] | `pthread_mutex_*`, `pthread_cond_*`, `sem_init`, `sem_wait`, `sem_post` |
+//! | names and kinds | [`Name`], [`NameError`], [`ObjectKind`] | |
+//! | open flags | [`Creation`], [`Access`], [`set_umask`] | `O_CREAT`, `O_EXCL`, `O_RDONLY`, `O_WRONLY`, `O_RDWR`, `umask` |
+//! | deadlines and errors | [`Deadline`], [`Error`], [`Refusal`], [`Result`] | `clock_gettime`, `perror` |
+//!
+//! The modules hold what is not an object:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`process`] | `fork` with the child's part as a closure, `waitpid`, `_exit` |
+//! | [`cleanup`] | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
+//! | [`interruptible`] | blocking calls that Ctrl+C ends with nothing changed |
+//! | [`termination`] | the `EINTR` policy: retry, or stop on a termination request |
+//! | [`limits`] | every limit a call can meet: its value, where it is set, how to change it |
+//! | [`explain`] | `--explain`: every call narrated on stderr, strace-style |
 //!
 //! Handles close on drop; nothing is ever unlinked on drop. An object stays in the
 //! kernel until someone unlinks its name: kernel persistence is the lesson, so it
@@ -31,32 +39,32 @@ compile_error!(
      the Linux mqueue filesystem and Linux's process model. Build them on Linux."
 );
 
+mod deadline;
+mod error;
+mod kind;
+mod mq;
+mod name;
+mod open;
+mod pshared;
+mod sem;
+mod shm;
+
 pub mod cleanup;
-pub mod deadline;
-pub mod error;
 pub mod explain;
 pub mod interruptible;
-pub mod kind;
 pub mod limits;
-pub mod mq;
-pub mod name;
-pub mod open;
 pub mod process;
-pub mod pshared;
-pub mod sem;
-pub mod shm;
 pub mod termination;
 
 pub use deadline::Deadline;
 pub use error::{Error, Refusal, Result};
-pub use kind::ObjectKind;
-pub use limits::Limit;
+pub use kind::{ObjectKind, UnknownKind};
 pub use mq::{Capacity, MessageQueue, MqAttributes, MqOptions, Received};
 pub use name::{Name, NameError, NAME_MAX, SEM_NAME_MAX};
 pub use nix::errno::Errno;
 pub use nix::sys::signal::Signal;
 pub use nix::sys::stat::Mode;
-pub use open::{Access, Creation};
+pub use open::{set_umask, Access, Creation};
 pub use pshared::{
     MutexGuard, Placed, SharedCondvar, SharedMutex, SharedSemaphore, SHARED_CONDVAR_SIZE,
     SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE,

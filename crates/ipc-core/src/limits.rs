@@ -1,24 +1,95 @@
 //! The limits that decide whether an IPC call succeeds, read where the kernel keeps
-//! them, so that an error can say which limit it met, its value and where it is set.
+//! them: one [`Limit`] type, which an [`Error`](crate::Error) names when a call met
+//! one, and [`all`] lists for `posix-ipc limits`.
+//!
+//! ```
+//! let limits = ipc_core::limits::all();
+//! let prio = limits.iter().find(|l| l.name == "MQ_PRIO_MAX").unwrap();
+//! assert_eq!(prio.value, ipc_core::limits::Amount::Number(32768));
+//! ```
 
 use std::fmt;
 
 use nix::sys::resource::{getrlimit, Resource};
 
-/// A limit an operation ran into.
+use crate::name::{NAME_MAX, SEM_NAME_MAX};
+
+/// Linux's `MQ_PRIO_MAX`: priorities run from 0 to this less one. The kernel
+/// fixes it (`sysconf(_SC_MQ_PRIO_MAX)` reports the same number).
+pub const MQ_PRIO_MAX: u32 = 32768;
+
+/// A limit's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Amount {
+    /// A count or a number of bytes (see [`Limit::bytes`]).
+    Number(u64),
+    /// No limit (`RLIM_INFINITY`).
+    Unlimited,
+    /// It could not be read here.
+    Unknown,
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Amount::Number(n) => write!(f, "{n}"),
+            Amount::Unlimited => f.write_str("unlimited"),
+            Amount::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+/// A limit: what it is, its value now, where it is set, how to change it, and
+/// what a call meets at it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limit {
     /// Its name: `msg_max`, `RLIMIT_NOFILE`, `SEM_VALUE_MAX`...
     pub name: &'static str,
-    /// Its value now, as text (`unknown` if it could not be read).
-    pub value: String,
-    /// Where it is set, and how to change it.
+    /// What it limits, in words.
+    pub what: &'static str,
+    /// Its value now (the soft value of an rlimit).
+    pub value: Amount,
+    /// The hard value of an rlimit, up to which a process may raise `value`.
+    pub hard: Option<Amount>,
+    /// Whether the value counts bytes.
+    pub bytes: bool,
+    /// Where it is set.
     pub source: &'static str,
+    /// How to change it.
+    pub change: &'static str,
+    /// What a call meets at the limit.
+    pub error: &'static str,
 }
 
 impl fmt::Display for Limit {
+    /// `msg_max is 10; set in /proc/sys/fs/mqueue/msg_max (sysctl fs.mqueue.msg_max=N)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} is {}; {}", self.name, self.value, self.source)
+        write!(f, "{} is {}", self.name, self.value)?;
+        if self.bytes {
+            f.write_str(" bytes")?;
+        }
+        write!(f, "; {}", self.source)?;
+        if !self.change.is_empty() {
+            write!(f, " ({})", self.change)?;
+        }
+        Ok(())
+    }
+}
+
+impl Limit {
+    const fn fixed(name: &'static str, what: &'static str, value: u64) -> Limit {
+        Limit {
+            name,
+            what,
+            value: Amount::Number(value),
+            hard: None,
+            bytes: false,
+            source: "fixed",
+            change: "",
+            error: "",
+        }
     }
 }
 
@@ -31,100 +102,168 @@ pub fn mqueue_sysctl(file: &str) -> Option<i64> {
         .ok()
 }
 
-fn sysctl_limit(file: &'static str, source: &'static str) -> Limit {
+fn sysctl(file: &'static str, what: &'static str, source: &'static str) -> Limit {
     Limit {
         name: file,
-        value: mqueue_sysctl(file).map_or_else(|| "unknown".into(), |v| v.to_string()),
+        what,
+        value: mqueue_sysctl(file)
+            .and_then(|v| u64::try_from(v).ok())
+            .map_or(Amount::Unknown, Amount::Number),
+        hard: None,
+        bytes: file.starts_with("msgsize"),
         source,
+        change: "as root: sysctl fs.mqueue.NAME=N, per IPC namespace",
+        error: "",
     }
 }
 
 /// `msg_max`: most messages per queue for a process without `CAP_SYS_RESOURCE`.
 pub fn msg_max() -> Limit {
-    sysctl_limit(
-        "msg_max",
-        "set in /proc/sys/fs/mqueue/msg_max (sysctl fs.mqueue.msg_max)",
-    )
+    Limit {
+        error: "mq_open: EINVAL",
+        ..sysctl(
+            "msg_max",
+            "mq_maxmsg of a new queue, without CAP_SYS_RESOURCE",
+            "set in /proc/sys/fs/mqueue/msg_max",
+        )
+    }
 }
 
 /// `msgsize_max`: largest message size for a process without `CAP_SYS_RESOURCE`.
 pub fn msgsize_max() -> Limit {
-    sysctl_limit(
-        "msgsize_max",
-        "set in /proc/sys/fs/mqueue/msgsize_max (sysctl fs.mqueue.msgsize_max)",
-    )
+    Limit {
+        error: "mq_open: EINVAL",
+        ..sysctl(
+            "msgsize_max",
+            "mq_msgsize of a new queue, without CAP_SYS_RESOURCE",
+            "set in /proc/sys/fs/mqueue/msgsize_max",
+        )
+    }
 }
 
 /// `queues_max`: most queues in this IPC namespace.
 pub fn queues_max() -> Limit {
-    sysctl_limit(
-        "queues_max",
-        "set in /proc/sys/fs/mqueue/queues_max, per IPC namespace",
-    )
+    Limit {
+        error: "mq_open: ENOSPC",
+        ..sysctl(
+            "queues_max",
+            "message queues in this IPC namespace",
+            "set in /proc/sys/fs/mqueue/queues_max",
+        )
+    }
 }
 
-/// The soft value of an rlimit, as text.
-pub fn soft_rlimit(resource: Resource) -> String {
-    match getrlimit(resource) {
-        Ok((soft, _)) if soft == libc::RLIM_INFINITY => "unlimited".into(),
-        Ok((soft, _)) => soft.to_string(),
-        Err(_) => "unknown".into(),
+fn rlimit(resource: Resource, name: &'static str, what: &'static str) -> Limit {
+    let amount = |v: libc::rlim_t| {
+        if v == libc::RLIM_INFINITY {
+            Amount::Unlimited
+        } else {
+            Amount::Number(v)
+        }
+    };
+    let (value, hard) = match getrlimit(resource) {
+        Ok((soft, hard)) => (amount(soft), Some(amount(hard))),
+        Err(_) => (Amount::Unknown, None),
+    };
+    Limit {
+        name,
+        what,
+        value,
+        hard,
+        bytes: false,
+        source: "set with setrlimit(2), inherited from the parent process",
+        change: "",
+        error: "",
     }
 }
 
 /// `RLIMIT_NOFILE`: most open descriptors in this process.
 pub fn rlimit_nofile() -> Limit {
+    let limit = rlimit(
+        Resource::RLIMIT_NOFILE,
+        "RLIMIT_NOFILE",
+        "open descriptors per process",
+    );
     Limit {
-        name: "RLIMIT_NOFILE",
-        value: soft_rlimit(Resource::RLIMIT_NOFILE),
-        source: "set with setrlimit(2) or `ulimit -n`, inherited from the parent",
+        change: "ulimit -n N in the shell, up to the hard limit",
+        error: "mq_open, sem_open, shm_open: EMFILE",
+        ..limit
     }
 }
 
 /// `RLIMIT_MSGQUEUE`: most bytes of message queues per user.
 pub fn rlimit_msgqueue() -> Limit {
+    let limit = rlimit(
+        Resource::RLIMIT_MSGQUEUE,
+        "RLIMIT_MSGQUEUE",
+        "bytes of message queues per user",
+    );
     Limit {
-        name: "RLIMIT_MSGQUEUE",
-        value: soft_rlimit(Resource::RLIMIT_MSGQUEUE),
-        source: "bytes of queues per user; set with setrlimit(2) or `ulimit -q`",
+        bytes: true,
+        change: "ulimit -q N in the shell, up to the hard limit",
+        error: "mq_open: EMFILE",
+        ..limit
     }
 }
 
 /// `SEM_VALUE_MAX`: the largest semaphore value.
 pub fn sem_value_max() -> Limit {
     Limit {
-        name: "SEM_VALUE_MAX",
-        value: crate::sem::SEM_VALUE_MAX.to_string(),
         source: "fixed by the C library",
+        error: "sem_open, sem_init: EINVAL; sem_post: EOVERFLOW",
+        ..Limit::fixed(
+            "SEM_VALUE_MAX",
+            "largest semaphore value",
+            crate::sem::SEM_VALUE_MAX as u64,
+        )
     }
 }
 
 /// `MQ_PRIO_MAX`: priorities run from 0 to this less one.
 pub fn mq_prio_max() -> Limit {
     Limit {
-        name: "MQ_PRIO_MAX",
-        value: MQ_PRIO_MAX.to_string(),
         source: "fixed by the kernel; priorities are 0 to MQ_PRIO_MAX - 1",
+        error: "mq_send: EINVAL",
+        ..Limit::fixed(
+            "MQ_PRIO_MAX",
+            "message priorities",
+            u64::from(MQ_PRIO_MAX),
+        )
     }
 }
 
-/// Linux's `MQ_PRIO_MAX`.
-pub const MQ_PRIO_MAX: u32 = 32768;
+/// `statvfs("/dev/shm")`: its size and free bytes, if it can be read.
+fn dev_shm() -> Option<(u64, u64)> {
+    let s = nix::sys::statvfs::statvfs("/dev/shm").ok()?;
+    let block = s.fragment_size();
+    Some((s.blocks() * block, s.blocks_available() * block))
+}
 
-/// The space of `/dev/shm`: size and free bytes.
-pub fn dev_shm_space() -> Limit {
-    let value = match nix::sys::statvfs::statvfs("/dev/shm") {
-        Ok(s) => format!(
-            "{} bytes, {} free",
-            s.blocks() * s.fragment_size(),
-            s.blocks_available() * s.fragment_size()
-        ),
-        Err(_) => "unknown".into(),
-    };
+/// The free space of `/dev/shm`, which a call that ran out of it met.
+pub fn dev_shm_free() -> Limit {
     Limit {
-        name: "the size of /dev/shm",
-        value,
-        source: "a tmpfs: mount -o remount,size=N /dev/shm (docker: --shm-size)",
+        name: "free space in /dev/shm",
+        what: "bytes left for shared memory and semaphores",
+        value: dev_shm().map_or(Amount::Unknown, |(_, free)| Amount::Number(free)),
+        hard: None,
+        bytes: true,
+        source: "a tmpfs shared by every user",
+        change: "remove objects (posix-ipc clean), or grow it: mount -o remount,size=N /dev/shm",
+        error: "posix_fallocate: ENOSPC; a page first touched after ftruncate: SIGBUS",
+    }
+}
+
+/// The size of `/dev/shm`.
+pub fn dev_shm_size() -> Limit {
+    Limit {
+        name: "size of /dev/shm",
+        what: "bytes of shared memory and semaphores, all users together",
+        value: dev_shm().map_or(Amount::Unknown, |(size, _)| Amount::Number(size)),
+        hard: None,
+        bytes: true,
+        source: "a tmpfs",
+        change: "as root: mount -o remount,size=N /dev/shm (docker: --shm-size)",
+        error: "posix_fallocate: ENOSPC; a page first touched after ftruncate: SIGBUS",
     }
 }
 
@@ -132,8 +271,13 @@ pub fn dev_shm_space() -> Limit {
 pub fn deadline_nanoseconds(nsec: i64) -> Limit {
     Limit {
         name: "the deadline's tv_nsec",
-        value: nsec.to_string(),
+        what: "nanoseconds of a deadline",
+        value: u64::try_from(nsec).map_or(Amount::Unknown, Amount::Number),
+        hard: None,
+        bytes: false,
         source: "it must be 0 to 999999999",
+        change: "",
+        error: "sem_timedwait, mq_timedsend, mq_timedreceive: EINVAL",
     }
 }
 
@@ -154,4 +298,46 @@ pub fn mq_open_emfile() -> Limit {
     } else {
         rlimit_msgqueue()
     }
+}
+
+/// Every limit, read now, in the order `posix-ipc limits` shows them.
+pub fn all() -> Vec<Limit> {
+    vec![
+        queues_max(),
+        msg_max(),
+        msgsize_max(),
+        sysctl(
+            "msg_default",
+            "mq_maxmsg when mq_open gets no attributes",
+            "set in /proc/sys/fs/mqueue/msg_default",
+        ),
+        sysctl(
+            "msgsize_default",
+            "mq_msgsize when mq_open gets no attributes",
+            "set in /proc/sys/fs/mqueue/msgsize_default",
+        ),
+        rlimit_msgqueue(),
+        rlimit_nofile(),
+        dev_shm_size(),
+        dev_shm_free(),
+        sem_value_max(),
+        mq_prio_max(),
+        Limit {
+            error: "ENAMETOOLONG",
+            ..Limit::fixed(
+                "NAME_MAX",
+                "bytes of a shared memory or queue name after its '/'",
+                NAME_MAX as u64,
+            )
+        },
+        Limit {
+            source: "NAME_MAX less glibc's 'sem.' prefix",
+            error: "ENAMETOOLONG",
+            ..Limit::fixed(
+                "SEM_NAME_MAX",
+                "bytes of a semaphore name after its '/'",
+                SEM_NAME_MAX as u64,
+            )
+        },
+    ]
 }

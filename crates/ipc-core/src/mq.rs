@@ -1,12 +1,4 @@
-//! POSIX message queues: `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`,
-//! `mq_setattr`, `mq_close`, `mq_unlink`.
-//!
-//! A [`MessageQueue`] is a handle. Dropping it closes the handle (`mq_close`) and
-//! leaves the queue in the kernel, where it stays, with its messages, until
-//! [`MessageQueue::unlink`] removes its name: that is kernel persistence.
-//!
-//! # References
-//! mq_overview(7), mq_open(3), mq_send(3), mq_receive(3), mq_getattr(3), mq_unlink(3).
+//! POSIX message queues: [`MessageQueue`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -95,6 +87,16 @@ pub struct Received {
     pub priority: u32,
 }
 
+/// POSIX message queues: `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`,
+/// `mq_setattr`, `mq_close`, `mq_unlink`.
+///
+/// A [`MessageQueue`] is a handle. Dropping it closes the handle (`mq_close`) and
+/// leaves the queue in the kernel, where it stays, with its messages, until
+/// [`MessageQueue::unlink`] removes its name: that is kernel persistence.
+///
+/// # References
+/// mq_overview(7), mq_open(3), mq_send(3), mq_receive(3), mq_getattr(3), mq_unlink(3).
+///
 /// An open message queue descriptor; closed on drop.
 #[derive(Debug)]
 pub struct MessageQueue {

@@ -1,12 +1,4 @@
-//! Validated names for POSIX IPC objects.
-//!
-//! POSIX says a portable name is one `/` followed by characters that are not `/`.
-//! Linux turns the name into a file: `/dev/shm/NAME` for shared memory,
-//! `/dev/shm/sem.NAME` for a glibc named semaphore, and an entry of the mqueue
-//! filesystem for a message queue. Each of these is one path component, so it is
-//! limited to `NAME_MAX` (255) bytes, and the semaphore's `sem.` prefix leaves it
-//! 251. [`Name`] checks all of this up front, so a bad name is a clear
-//! [`NameError`] instead of a kernel `EINVAL` or `ENAMETOOLONG`.
+//! Validated object names: [`Name`].
 
 use std::ffi::{CStr, CString};
 use std::fmt;
@@ -71,6 +63,16 @@ impl fmt::Display for NameError {
 
 impl std::error::Error for NameError {}
 
+/// Validated names for POSIX IPC objects.
+///
+/// POSIX says a portable name is one `/` followed by characters that are not `/`.
+/// Linux turns the name into a file: `/dev/shm/NAME` for shared memory,
+/// `/dev/shm/sem.NAME` for a glibc named semaphore, and an entry of the mqueue
+/// filesystem for a message queue. Each of these is one path component, so it is
+/// limited to `NAME_MAX` (255) bytes, and the semaphore's `sem.` prefix leaves it
+/// 251. [`Name`] checks all of this up front, so a bad name is a clear
+/// [`NameError`] instead of a kernel `EINVAL` or `ENAMETOOLONG`.
+///
 /// A checked POSIX IPC object name such as `/ep_mq_lifecycle`.
 ///
 /// Holds the name as a C string, ready for the `*_open` and `*_unlink` calls.

@@ -1,7 +1,9 @@
-//! The parts of an `oflag` that all three open calls share: create or not, and access.
+//! The `oflag` parts the three open calls share: [`Creation`], [`Access`].
 
 use nix::fcntl::OFlag;
 
+/// The parts of an `oflag` that all three open calls share: create or not, and access.
+///
 /// Whether an open call may create the object (`O_CREAT`, `O_EXCL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Creation {

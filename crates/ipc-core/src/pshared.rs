@@ -1,56 +1,4 @@
-//! Process-shared synchronisation inside a shared memory [`Mapping`]: a robust,
-//! error-checking pthread mutex, a condition variable bound to it, and an unnamed
-//! semaphore (`sem_init` with `pshared` = 1). The document's other answer to "how
-//! do processes synchronise shared memory?".
-//!
-//! # Placing, then using
-//! An object is *placed* once, with `&mut Mapping`, and then used through handles
-//! borrowed from `&Mapping`:
-//!
-//! ```
-//! use ipc_core::{Mapping, SHARED_MUTEX_SIZE};
-//!
-//! let mut map = Mapping::anonymous(4096)?;
-//! let lock = map.place_shared_mutex(0)?;
-//! let counter = map.place_shared_semaphore(64, 1)?;
-//!
-//! let mutex = map.mutex(lock)?;
-//! {
-//!     let _held = mutex.lock()?; // unlocked when `_held` goes
-//!     map.write(128, b"inside the lock")?;
-//! }
-//! map.semaphore(counter)?.wait()?;
-//! assert!(map.place_shared_mutex(0).is_err(), "already placed there");
-//! assert!(map.write(0, &[0; SHARED_MUTEX_SIZE]).is_err(), "those bytes are the mutex's");
-//! # Ok::<(), ipc_core::Error>(())
-//! ```
-//!
-//! The two steps make the misuses of the C API impossible or refused:
-//! - placing needs `&mut Mapping`, so it cannot happen while a handle or a guard
-//!   of that mapping is alive (initialising a held mutex again is undefined
-//!   behaviour in C), and it refuses bytes where an object is already placed;
-//! - a [`Placed`] token names its mapping (a unique id, kept by a forked child's
-//!   copy) and the whole object's range, so a token from another mapping, even one
-//!   at the same address, is refused;
-//! - [`Mapping::read`] and [`Mapping::write`] refuse bytes that belong to a placed
-//!   object, so a program cannot scribble over a mutex it uses;
-//! - the mutex is `PTHREAD_MUTEX_ERRORCHECK` (locking it twice from one thread is an
-//!   `EDEADLK` error, not a deadlock) and `PTHREAD_MUTEX_ROBUST` (a holder that dies
-//!   does not leave it locked forever: the next locker is told, see
-//!   [`MutexGuard::previous_owner_died`]); it is only unlocked by dropping the
-//!   [`MutexGuard`] that [`SharedMutex::lock`] returns, so an early `?` never
-//!   leaves it held.
-//!
-//! # What stays outside Rust's reach
-//! The bytes are shared with every process that maps the object. Those processes
-//! are trusted not to overwrite the objects placed in it (nothing in one process
-//! can stop another from writing its own memory). Objects are shared through
-//! `fork` (a child inherits the mapping, its placements and its tokens).
-//!
-//! # References
-//! pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3),
-//! pthread_mutex_lock(3), pthread_mutex_consistent(3), pthread_cond_wait(3),
-//! sem_init(3), sem_overview(7).
+//! Process-shared mutexes, condition variables and semaphores inside a [`Mapping`]: [`Placed`].
 
 use std::marker::PhantomData;
 
@@ -126,6 +74,84 @@ pub(crate) fn overlap(placements: &[Placement], offset: usize, len: usize) -> Op
         })
 }
 
+/// Process-shared synchronisation inside a shared memory [`Mapping`]: a robust,
+/// error-checking pthread mutex, a condition variable bound to it, and an unnamed
+/// semaphore (`sem_init` with `pshared` = 1). The document's other answer to "how
+/// do processes synchronise shared memory?".
+///
+/// # Placing, then using
+/// An object is *placed* once, with `&mut Mapping`, and then used through handles
+/// borrowed from `&Mapping`:
+///
+/// ```
+/// use ipc_core::{Mapping, SHARED_MUTEX_SIZE};
+///
+/// let mut map = Mapping::anonymous(4096)?;
+/// let lock = map.place_shared_mutex(0)?;
+/// let counter = map.place_shared_semaphore(64, 1)?;
+///
+/// let mutex = map.mutex(lock)?;
+/// {
+///     let _held = mutex.lock()?; // unlocked when `_held` goes
+///     map.write(128, b"inside the lock")?;
+/// }
+/// map.semaphore(counter)?.wait()?;
+/// assert!(map.place_shared_mutex(0).is_err(), "already placed there");
+/// assert!(map.write(0, &[0; SHARED_MUTEX_SIZE]).is_err(), "those bytes are the mutex's");
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+///
+/// The two steps make the misuses of the C API impossible or refused:
+/// - placing needs `&mut Mapping`, so it cannot happen while a handle or a guard
+///   of that mapping is alive (initialising a held mutex again is undefined
+///   behaviour in C), and it refuses bytes where an object is already placed;
+/// - a [`Placed`] token names its mapping (a unique id, kept by a forked child's
+///   copy) and the whole object's range, so a token from another mapping, even one
+///   at the same address, is refused;
+/// - [`Mapping::read`] and [`Mapping::write`] refuse bytes that belong to a placed
+///   object, so a program cannot scribble over a mutex it uses;
+/// - the mutex is `PTHREAD_MUTEX_ERRORCHECK` (locking it twice from one thread is an
+///   `EDEADLK` error, not a deadlock) and `PTHREAD_MUTEX_ROBUST` (a holder that dies
+///   does not leave it locked forever: the next locker is told, see
+///   [`MutexGuard::previous_owner_died`]); it is only unlocked by dropping the
+///   [`MutexGuard`] that [`SharedMutex::lock`] returns, so an early `?` never
+///   leaves it held.
+///
+/// Placing while a handle or a guard of the mapping is alive does not compile:
+///
+/// ```compile_fail
+/// let mut map = ipc_core::Mapping::anonymous(4096)?;
+/// let lock = map.place_shared_mutex(0)?;
+/// let mutex = map.mutex(lock)?;
+/// let held = mutex.lock()?;
+/// map.place_shared_mutex(0)?; // error: `map` is borrowed by `mutex`
+/// drop(held);
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+///
+/// and a guard cannot move to another thread, which could not unlock it:
+///
+/// ```compile_fail
+/// let mut map = ipc_core::Mapping::anonymous(4096)?;
+/// let lock = map.place_shared_mutex(0)?;
+/// let held = map.mutex(lock)?.lock()?;
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(held)); // error: `MutexGuard` is not `Send`
+/// });
+/// # Ok::<(), ipc_core::Error>(())
+/// ```
+///
+/// # What stays outside Rust's reach
+/// The bytes are shared with every process that maps the object. Those processes
+/// are trusted not to overwrite the objects placed in it (nothing in one process
+/// can stop another from writing its own memory). Objects are shared through
+/// `fork` (a child inherits the mapping, its placements and its tokens).
+///
+/// # References
+/// pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3),
+/// pthread_mutex_lock(3), pthread_mutex_consistent(3), pthread_cond_wait(3),
+/// sem_init(3), sem_overview(7).
+///
 /// A token for a process-shared object placed in one mapping: which mapping (a
 /// unique id), where, and what. A plain value, so it can be kept beside the mapping
 /// and across `fork` (a forked child's copy of the mapping has the same id), and

@@ -1,14 +1,4 @@
-//! Named POSIX semaphores: `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`,
-//! `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`.
-//!
-//! nix has no named semaphores, so these wrap `libc` directly. glibc keeps a named
-//! semaphore in the file `/dev/shm/sem.NAME` and maps it into each process that
-//! opens it; [`Semaphore`] is that mapping. Dropping it closes it (`sem_close`);
-//! the semaphore and its value stay until [`Semaphore::unlink`].
-//!
-//! # References
-//! sem_overview(7), sem_open(3), sem_wait(3), sem_post(3), sem_getvalue(3),
-//! sem_close(3), sem_unlink(3).
+//! Named POSIX semaphores: [`Semaphore`].
 
 use std::ptr::NonNull;
 
@@ -47,6 +37,18 @@ impl Default for SemOptions {
     }
 }
 
+/// Named POSIX semaphores: `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`,
+/// `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`.
+///
+/// nix has no named semaphores, so these wrap `libc` directly. glibc keeps a named
+/// semaphore in the file `/dev/shm/sem.NAME` and maps it into each process that
+/// opens it; [`Semaphore`] is that mapping. Dropping it closes it (`sem_close`);
+/// the semaphore and its value stay until [`Semaphore::unlink`].
+///
+/// # References
+/// sem_overview(7), sem_open(3), sem_wait(3), sem_post(3), sem_getvalue(3),
+/// sem_close(3), sem_unlink(3).
+///
 /// An open named semaphore; closed on drop.
 #[derive(Debug)]
 pub struct Semaphore {

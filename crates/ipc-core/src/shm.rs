@@ -1,43 +1,4 @@
-//! POSIX shared memory: `shm_open`, `ftruncate`, `mmap`, `close`, `munmap`, `shm_unlink`.
-//!
-//! A [`SharedMemory`] is the descriptor `shm_open` returns; a [`Mapping`] is the
-//! memory `mmap` gives for it. They are separate on purpose: once mapped, the
-//! descriptor can be closed (drop it, or [`SharedMemory::close`]) and the mapping
-//! stays valid until it is unmapped, because the kernel keeps the object alive for
-//! the mapping. The object itself stays until [`SharedMemory::unlink`] and the last
-//! unmap.
-//!
-//! # Why no `&[u8]` into the mapping
-//! Another process can write the mapped bytes at any moment. A Rust reference
-//! promises the compiler that the bytes behind it do not change (for `&`) or that
-//! no one else sees them (for `&mut`), and neither holds here, so [`Mapping`]
-//! never hands one out. Its accessors copy bytes in and out with relaxed atomic
-//! operations, and all of them use **one access size**: the aligned 8-byte word.
-//! [`Mapping::read`] loads the words that hold the range; [`Mapping::write`]
-//! stores whole words and changes the bytes of a partly covered word with a
-//! compare-and-swap on that word, so the bytes around it are kept even if another
-//! thread or process writes them meanwhile. [`Mapping::atomic_u64`] hands out the
-//! same words. Concurrent accesses are therefore never mixed-size atomics, and a
-//! concurrent write is a race the program can observe (torn data across words,
-//! which is the lesson of the unsynchronised labs), never undefined behaviour.
-//! Ordering between processes comes from the synchronisation the program uses (a
-//! semaphore's wait and post are full barriers).
-//!
-//! Bytes that hold a placed mutex, condition variable or semaphore (see
-//! [`crate::pshared`]) belong to the C library's own accesses: `read`, `write` and
-//! `atomic_u64` refuse them.
-//!
-//! # The fault no accessor can prevent
-//! The mapping is only as long as the object behind it. If another process
-//! shrinks the object (`ftruncate`), or `/dev/shm` is full when a page of a
-//! sparse object is first touched, the next access to a page past the end raises
-//! `SIGBUS`, whatever the accessor checked. That is outside this process's
-//! control; to read or write an object other people can resize, use
-//! [`SharedMemory::read_at`] and [`SharedMemory::write_at`] (`pread`, `pwrite`),
-//! which return short counts instead.
-//!
-//! # References
-//! shm_overview(7), shm_open(3), ftruncate(2), mmap(2), munmap(2), shm_unlink(3).
+//! POSIX shared memory: [`SharedMemory`] and [`Mapping`].
 
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
@@ -56,7 +17,7 @@ use crate::pshared::{overlap, Placement};
 /// Names the size of `/dev/shm` in an error that ran out of it.
 fn space_error(error: Error) -> Error {
     match error.errno() {
-        Errno::ENOSPC | Errno::EFBIG | Errno::ENOMEM => error.with_limit(limits::dev_shm_space()),
+        Errno::ENOSPC | Errno::EFBIG | Errno::ENOMEM => error.with_limit(limits::dev_shm_free()),
         _ => error,
     }
 }
@@ -96,6 +57,47 @@ pub enum Sizing {
     Reserve,
 }
 
+/// POSIX shared memory: `shm_open`, `ftruncate`, `mmap`, `close`, `munmap`, `shm_unlink`.
+///
+/// A [`SharedMemory`] is the descriptor `shm_open` returns; a [`Mapping`] is the
+/// memory `mmap` gives for it. They are separate on purpose: once mapped, the
+/// descriptor can be closed (drop it, or [`SharedMemory::close`]) and the mapping
+/// stays valid until it is unmapped, because the kernel keeps the object alive for
+/// the mapping. The object itself stays until [`SharedMemory::unlink`] and the last
+/// unmap.
+///
+/// # Why no `&[u8]` into the mapping
+/// Another process can write the mapped bytes at any moment. A Rust reference
+/// promises the compiler that the bytes behind it do not change (for `&`) or that
+/// no one else sees them (for `&mut`), and neither holds here, so [`Mapping`]
+/// never hands one out. Its accessors copy bytes in and out with relaxed atomic
+/// operations, and all of them use **one access size**: the aligned 8-byte word.
+/// [`Mapping::read`] loads the words that hold the range; [`Mapping::write`]
+/// stores whole words and changes the bytes of a partly covered word with a
+/// compare-and-swap on that word, so the bytes around it are kept even if another
+/// thread or process writes them meanwhile. [`Mapping::atomic_u64`] hands out the
+/// same words. Concurrent accesses are therefore never mixed-size atomics, and a
+/// concurrent write is a race the program can observe (torn data across words,
+/// which is the lesson of the unsynchronised labs), never undefined behaviour.
+/// Ordering between processes comes from the synchronisation the program uses (a
+/// semaphore's wait and post are full barriers).
+///
+/// Bytes that hold a placed mutex, condition variable or semaphore (see
+/// [`crate::pshared`]) belong to the C library's own accesses: `read`, `write` and
+/// `atomic_u64` refuse them.
+///
+/// # The fault no accessor can prevent
+/// The mapping is only as long as the object behind it. If another process
+/// shrinks the object (`ftruncate`), or `/dev/shm` is full when a page of a
+/// sparse object is first touched, the next access to a page past the end raises
+/// `SIGBUS`, whatever the accessor checked. That is outside this process's
+/// control; to read or write an object other people can resize, use
+/// [`SharedMemory::read_at`] and [`SharedMemory::write_at`] (`pread`, `pwrite`),
+/// which return short counts instead.
+///
+/// # References
+/// shm_overview(7), shm_open(3), ftruncate(2), mmap(2), munmap(2), shm_unlink(3).
+///
 /// An open shared memory object (its descriptor); closed on drop.
 #[derive(Debug)]
 pub struct SharedMemory {
@@ -211,6 +213,49 @@ impl SharedMemory {
         let stat = nix::sys::stat::fstat(self.fd().as_fd())
             .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
         Ok(stat.st_size as u64)
+    }
+
+    /// `pread(fd, buf, len, offset)`: copies up to `buf.len()` bytes of the object
+    /// from `offset`; returns how many (0 at or past its end). Unlike a mapping,
+    /// this never faults when another process shrinks the object meanwhile: the
+    /// count is just shorter. Retries on `EINTR`.
+    ///
+    /// # Errors
+    /// `EBADF`, `EIO`; `EINVAL` for an offset past `off_t`.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| Error::os("pread", Some(&self.name), Errno::EINVAL))?;
+        loop {
+            match nix::sys::uio::pread(self.fd(), buf, offset) {
+                Err(Errno::EINTR) => continue,
+                result => {
+                    explain!("pread", result, "{}, {}, {offset}", self.raw_fd(), buf.len());
+                    return result.map_err(|errno| Error::os("pread", Some(&self.name), errno));
+                }
+            }
+        }
+    }
+
+    /// `pwrite(fd, data, len, offset)`: copies up to `data.len()` bytes into the
+    /// object at `offset`, growing it if needed; returns how many. A full
+    /// `/dev/shm` is an `ENOSPC` error here, never a `SIGBUS`. Retries on `EINTR`.
+    ///
+    /// # Errors
+    /// `ENOSPC` (names the free space of `/dev/shm`), `EFBIG`, `EBADF` (opened
+    /// read-only).
+    pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| Error::os("pwrite", Some(&self.name), Errno::EFBIG))?;
+        loop {
+            match nix::sys::uio::pwrite(self.fd(), data, offset) {
+                Err(Errno::EINTR) => continue,
+                result => {
+                    explain!("pwrite", result, "{}, {}, {offset}", self.raw_fd(), data.len());
+                    return result
+                        .map_err(|errno| space_error(Error::os("pwrite", Some(&self.name), errno)));
+                }
+            }
+        }
     }
 
     /// `mmap(NULL, len, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0)`: maps the first

@@ -69,7 +69,7 @@ fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
         let name = Name::new("/faults_full").unwrap();
         // Reserved: fails now, naming the limit, and leaves nothing half-made.
         match SharedMemory::create(&name, 4 << 20, private(), Sizing::Reserve) {
-            Err(e) if names(&e, Errno::ENOSPC, "the size of /dev/shm") => {}
+            Err(e) if names(&e, Errno::ENOSPC, "free space in /dev/shm") => {}
             _ => return 11,
         }
         if std::path::Path::new("/dev/shm/faults_full").exists() {

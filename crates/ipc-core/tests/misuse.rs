@@ -70,6 +70,10 @@ fn main() -> ExitCode {
             run: neighbours_bytes,
         },
         Case {
+            name: "reading_and_writing_an_object_that_shrank_never_faults",
+            run: shrunk_object,
+        },
+        Case {
             name: "the_helper_thread_cleanup_refuses_a_threaded_process",
             run: helper_thread_refuses_threads,
         },
@@ -384,4 +388,21 @@ fn registry_under_threads() {
         .map(|e| e.file_name())
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+fn shrunk_object() {
+    let m = Scratch::new(ObjectKind::SharedMemory, "shrunk");
+    let shm = SharedMemory::create(
+        &m.name,
+        65536,
+        ipc_core::Mode::from_bits_truncate(0o600),
+        ipc_core::Sizing::Truncate,
+    )
+    .unwrap();
+    assert_eq!(shm.write_at(0, b"hello").unwrap(), 5);
+    shm.set_len(2).unwrap(); // as another process's ftruncate would
+    let mut buf = [0u8; 4096];
+    assert_eq!(shm.read_at(0, &mut buf).unwrap(), 2);
+    assert_eq!(&buf[..2], b"he");
+    assert_eq!(shm.read_at(60000, &mut buf).unwrap(), 0);
 }
