@@ -18,7 +18,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use ipc_core::{Errno, MessageQueue, MqOptions, Name};
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
@@ -62,7 +62,7 @@ impl Objects {
     /// Removes every one of them that exists.
     pub fn remove_all(&self) {
         for (kind, name) in self.0 {
-            let _ = ipc_core::cleanup::unlink_object(*kind, &Name::new(name).unwrap());
+            let _ = (*kind).unlink(&Name::new(name).unwrap());
         }
     }
 
@@ -585,7 +585,7 @@ pub fn assert_lab_left_nothing(pid: u32, prefix: &str, tags: &[(ObjectKind, &str
         .iter()
         .map(|(k, t)| (*k, format!("/{prefix}_{pid}_{t}")))
     {
-        let _ = ipc_core::cleanup::unlink_object(kind, &Name::new(&name).unwrap());
+        let _ = kind.unlink(&Name::new(&name).unwrap());
     }
     assert!(left.is_empty(), "left behind: {left:?}");
     let start = Instant::now();

@@ -1,7 +1,7 @@
 //! The three kinds of objects behind one interface, for the labs that do the same
 //! thing to each: open, create, unlink.
 
-use ipc_core::cleanup::{unlink_object, ObjectKind};
+use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Creation, MessageQueue, Mode, MqOptions, Name, Result, SemOptions, Semaphore,
     SharedMemory, ShmOptions,
@@ -76,7 +76,7 @@ pub fn open(kind: ObjectKind, name: &Name, creation: Creation, mode: Mode) -> Re
 
 /// Unlinks `name` of `kind`.
 pub fn unlink(kind: ObjectKind, name: &Name) -> Result<()> {
-    unlink_object(kind, name)
+    kind.unlink(name)
 }
 
 /// A name unique to this process: `/PREFIX_PID_TAG`.

@@ -1,7 +1,8 @@
 //! Recovering from a crashed run: an exclusive create that meets `EEXIST` unlinks
 //! the stale object and tries once more, as the document recommends.
 
-use ipc_core::cleanup::{self, ObjectKind};
+use ipc_core::cleanup;
+use ipc_core::ObjectKind;
 use ipc_core::{Errno, Name, Result};
 
 /// Runs `create` (an `O_CREAT | O_EXCL` open) with the object registered for
@@ -19,7 +20,7 @@ pub fn create_replacing_stale<T>(
             eprintln!(
                 "{demo}: {name} is left from an earlier run: unlinking it and creating it again"
             );
-            let _ = cleanup::unlink_object(kind, name);
+            let _ = kind.unlink(name);
             cleanup::own(kind, name, &create)
         }
         other => other,

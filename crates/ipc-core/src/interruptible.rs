@@ -21,9 +21,8 @@ use crate::error::Error;
 /// Longest a termination request waits to be noticed.
 pub const SLICE: Duration = Duration::from_millis(100);
 
-/// How a blocking call ended.
+/// How a blocking call ended: one or the other, so not `#[non_exhaustive]`.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Outcome<T> {
     /// The call succeeded.
     Done(T),

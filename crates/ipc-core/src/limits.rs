@@ -224,11 +224,7 @@ pub fn mq_prio_max() -> Limit {
     Limit {
         source: "fixed by the kernel; priorities are 0 to MQ_PRIO_MAX - 1",
         error: "mq_send: EINVAL",
-        ..Limit::fixed(
-            "MQ_PRIO_MAX",
-            "message priorities",
-            u64::from(MQ_PRIO_MAX),
-        )
+        ..Limit::fixed("MQ_PRIO_MAX", "message priorities", u64::from(MQ_PRIO_MAX))
     }
 }
 

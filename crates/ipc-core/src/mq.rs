@@ -147,13 +147,23 @@ impl std::fmt::Display for SendArgs<'_> {
 /// The arguments of a receive after the descriptor, as strace shows them: the
 /// bytes received, the buffer's length and the priority; after a failure the
 /// buffer's address instead of bytes it never got. Then the deadline, if any.
-struct ReceiveArgs<'a>(&'a [u8], &'a std::result::Result<isize, Errno>, u32, Option<&'a Deadline>);
+struct ReceiveArgs<'a>(
+    &'a [u8],
+    &'a std::result::Result<isize, Errno>,
+    u32,
+    Option<&'a Deadline>,
+);
 
 impl std::fmt::Display for ReceiveArgs<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ReceiveArgs(buf, result, priority, deadline) = *self;
         match result {
-            Ok(n) => write!(f, "{}, {}, [{priority}]", Bytes(&buf[..*n as usize]), buf.len())?,
+            Ok(n) => write!(
+                f,
+                "{}, {}, [{priority}]",
+                Bytes(&buf[..*n as usize]),
+                buf.len()
+            )?,
             Err(_) => write!(f, "{:p}, {}, {:p}", buf.as_ptr(), buf.len(), &priority)?,
         }
         match deadline {

@@ -103,10 +103,12 @@ pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Resu
                 max: crate::cleanup::MAX_CHILDREN,
             }));
         }
+        // Narrated before the child exists, so its lines come after this one.
+        explain_start!("fork", "");
         // SAFETY: the caller guarantees the child keeps to async-signal-safe calls if
         // the process is threaded; the child below only runs `child` and exits.
         let forked = unsafe { nix::unistd::fork() }.map_err(|errno| {
-            explain!("fork", Err::<Pid, _>(errno), "");
+            explain_resumed!("fork", Err::<Pid, _>(errno), "");
             Error::os("fork", None, errno)
         })?;
         if let ForkResult::Parent { child } = forked {
@@ -116,7 +118,7 @@ pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Resu
     })?;
     match forked {
         ForkResult::Parent { child: pid } => {
-            explain!("fork", Ok::<_, Errno>(pid), "");
+            explain_resumed!("fork", Ok::<_, Errno>(pid), "");
             Ok((Child { pid, reaped: None }, shared))
         }
         ForkResult::Child => {
@@ -220,7 +222,12 @@ impl Child {
         if blocks {
             explain_resumed!("waitpid", result.map(|_| self.pid), "{shown}, 0");
         } else if !matches!(result, Ok(WaitStatus::StillAlive)) {
-            explain!("waitpid", result.map(|_| self.pid), "{}, {shown}, WNOHANG", self.pid);
+            explain!(
+                "waitpid",
+                result.map(|_| self.pid),
+                "{}, {shown}, WNOHANG",
+                self.pid
+            );
         }
         let status = match result {
             Err(Errno::EINTR) | Ok(WaitStatus::StillAlive) => return Ok(None),

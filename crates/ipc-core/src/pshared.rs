@@ -22,7 +22,9 @@ pub(crate) enum PlacedKind {
     Semaphore,
     Mutex,
     /// A condition variable and the offset of the mutex it is used with.
-    Condvar { mutex: usize },
+    Condvar {
+        mutex: usize,
+    },
 }
 
 impl PlacedKind {
@@ -350,7 +352,12 @@ impl Mapping {
     pub fn condvar(&self, placed: Placed) -> Result<SharedCondvar<'_>> {
         let call = "pthread_cond_wait";
         let PlacedKind::Condvar { mutex } = placed.placement.kind else {
-            return Err(Error::refused(call, None, Errno::EINVAL, Refusal::ForeignPlacement));
+            return Err(Error::refused(
+                call,
+                None,
+                Errno::EINVAL,
+                Refusal::ForeignPlacement,
+            ));
         };
         let ptr = self.placed_ptr(placed, call, placed.placement.kind)?;
         Ok(SharedCondvar {
@@ -475,12 +482,14 @@ impl MutexGuard<'_> {
 
 impl Drop for MutexGuard<'_> {
     fn drop(&mut self) {
+        // Narrated before it is made, so the line comes before the next holder's.
+        explain_start!("pthread_mutex_unlock", "{:p}", self.ptr);
         // SAFETY: this thread holds the mutex (the guard exists only after a
         // successful lock and is not `Send`). If a forked child drops a copy of a
         // parent's guard, the error-checking mutex answers EPERM and stays locked
         // for its real holder.
         let rc = unsafe { libc::pthread_mutex_unlock(self.ptr) };
-        explain!("pthread_mutex_unlock", errno_of(rc), "{:p}", self.ptr);
+        explain_resumed!("pthread_mutex_unlock", errno_of(rc), "");
     }
 }
 
@@ -504,13 +513,23 @@ impl SharedCondvar<'_> {
         if guard.ptr == self.mutex {
             Ok(())
         } else {
-            Err(Error::refused(call, None, Errno::EINVAL, Refusal::WrongMutex))
+            Err(Error::refused(
+                call,
+                None,
+                Errno::EINVAL,
+                Refusal::WrongMutex,
+            ))
         }
     }
 
     /// Records what a wait returned: `EOWNERDEAD` means the mutex was taken back
     /// from a holder that died, which the guard then reports.
-    fn waited(&self, call: &'static str, rc: libc::c_int, guard: &mut MutexGuard<'_>) -> Result<()> {
+    fn waited(
+        &self,
+        call: &'static str,
+        rc: libc::c_int,
+        guard: &mut MutexGuard<'_>,
+    ) -> Result<()> {
         explain_resumed!(call, errno_of(rc), "");
         if rc == libc::EOWNERDEAD {
             guard.previous_owner_died = true;
@@ -564,10 +583,13 @@ impl SharedCondvar<'_> {
     /// None in practice (`EINVAL` for an uninitialised object, which a placed one
     /// is not).
     pub fn signal(&self) -> Result<()> {
+        explain_start!("pthread_cond_signal", "{:p}", self.ptr);
         // SAFETY: `ptr` is a placed condition variable in a mapping that outlives `self`.
-        pthread("pthread_cond_signal", self.ptr, unsafe {
-            libc::pthread_cond_signal(self.ptr)
-        })
+        let rc = unsafe { libc::pthread_cond_signal(self.ptr) };
+        explain_resumed!("pthread_cond_signal", errno_of(rc), "");
+        errno_of(rc)
+            .map(drop)
+            .map_err(|errno| Error::os("pthread_cond_signal", None, errno))
     }
 
     /// `pthread_cond_broadcast`: wakes every waiter.
@@ -575,10 +597,13 @@ impl SharedCondvar<'_> {
     /// # Errors
     /// As [`signal`](Self::signal).
     pub fn broadcast(&self) -> Result<()> {
+        explain_start!("pthread_cond_broadcast", "{:p}", self.ptr);
         // SAFETY: as for `signal`.
-        pthread("pthread_cond_broadcast", self.ptr, unsafe {
-            libc::pthread_cond_broadcast(self.ptr)
-        })
+        let rc = unsafe { libc::pthread_cond_broadcast(self.ptr) };
+        explain_resumed!("pthread_cond_broadcast", errno_of(rc), "");
+        errno_of(rc)
+            .map(drop)
+            .map_err(|errno| Error::os("pthread_cond_broadcast", None, errno))
     }
 }
 
@@ -658,9 +683,11 @@ impl SharedSemaphore<'_> {
     /// # Errors
     /// `EOVERFLOW` at `SEM_VALUE_MAX`.
     pub fn post(&self) -> Result<()> {
+        // Narrated before it is made, so the line comes before any waiter's it wakes.
+        explain_start!("sem_post", "{:p}", self.ptr);
         // SAFETY: as for `wait`.
         let rc = unsafe { libc::sem_post(self.ptr) };
-        self.check("sem_post", rc)
+        self.resumed("sem_post", rc)
     }
 
     /// `sem_getvalue`: the value now (already stale when it returns).

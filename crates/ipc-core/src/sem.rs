@@ -208,11 +208,12 @@ impl Semaphore {
         // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
         let rc = unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
         explain_resumed!("sem_timedwait", outcome(rc), "");
-        self.result(rc, "sem_timedwait")
-            .map_err(|e| match (e.errno(), deadline.bad_nanoseconds()) {
+        self.result(rc, "sem_timedwait").map_err(|e| {
+            match (e.errno(), deadline.bad_nanoseconds()) {
                 (Errno::EINVAL, Some(nsec)) => e.with_limit(limits::deadline_nanoseconds(nsec)),
                 _ => e,
-            })
+            }
+        })
     }
 
     /// `sem_post`: increments the value, waking one waiter.
@@ -221,13 +222,15 @@ impl Semaphore {
     /// `EOVERFLOW` when the value is already [`SEM_VALUE_MAX`].
     #[inline]
     pub fn post(&self) -> Result<()> {
+        // Narrated before it is made, so the line comes before any waiter's it wakes.
+        explain_start!("sem_post", "{}", self.handle());
         // SAFETY: the pointer is a live semaphore from `sem_open`.
         let rc = unsafe { libc::sem_post(self.sem.0.as_ptr()) };
-        self.check(rc, "sem_post", format_args!(""))
-            .map_err(|e| match e.errno() {
-                Errno::EOVERFLOW => e.with_limit(limits::sem_value_max()),
-                _ => e,
-            })
+        explain_resumed!("sem_post", outcome(rc), "");
+        self.result(rc, "sem_post").map_err(|e| match e.errno() {
+            Errno::EOVERFLOW => e.with_limit(limits::sem_value_max()),
+            _ => e,
+        })
     }
 
     /// `sem_getvalue`: the current value (a snapshot that may change at once).

@@ -229,7 +229,13 @@ impl SharedMemory {
             match nix::sys::uio::pread(self.fd(), buf, offset) {
                 Err(Errno::EINTR) => continue,
                 result => {
-                    explain!("pread", result, "{}, {}, {offset}", self.raw_fd(), buf.len());
+                    explain!(
+                        "pread",
+                        result,
+                        "{}, {}, {offset}",
+                        self.raw_fd(),
+                        buf.len()
+                    );
                     return result.map_err(|errno| Error::os("pread", Some(&self.name), errno));
                 }
             }
@@ -250,9 +256,16 @@ impl SharedMemory {
             match nix::sys::uio::pwrite(self.fd(), data, offset) {
                 Err(Errno::EINTR) => continue,
                 result => {
-                    explain!("pwrite", result, "{}, {}, {offset}", self.raw_fd(), data.len());
-                    return result
-                        .map_err(|errno| space_error(Error::os("pwrite", Some(&self.name), errno)));
+                    explain!(
+                        "pwrite",
+                        result,
+                        "{}, {}, {offset}",
+                        self.raw_fd(),
+                        data.len()
+                    );
+                    return result.map_err(|errno| {
+                        space_error(Error::os("pwrite", Some(&self.name), errno))
+                    });
                 }
             }
         }

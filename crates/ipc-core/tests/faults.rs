@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::Scratch;
-use ipc_core::ObjectKind;
 use ipc_core::process::{fork_unchecked, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{
     Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, Refusal, SemOptions,
     Semaphore, SharedMemory, ShmOptions, Sizing, SEM_VALUE_MAX,

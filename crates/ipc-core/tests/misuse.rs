@@ -173,11 +173,16 @@ fn dead_holder() {
     );
     let mutex = map.mutex(placed).unwrap();
     let deadline = Deadline::after(Duration::from_secs(5)).unwrap();
-    let guard = mutex.lock_until(&deadline).expect("not left locked forever");
+    let guard = mutex
+        .lock_until(&deadline)
+        .expect("not left locked forever");
     assert!(guard.previous_owner_died());
     drop(guard);
     let again = mutex.lock().unwrap();
-    assert!(!again.previous_owner_died(), "marked consistent after the first");
+    assert!(
+        !again.previous_owner_died(),
+        "marked consistent after the first"
+    );
 }
 
 fn place_twice() {
@@ -246,7 +251,9 @@ fn occupied_bytes() {
     map.place_shared_mutex(64).unwrap();
     let occupied = |r: Refusal| matches!(r, Refusal::Occupied { offset: 64, .. });
     assert!(occupied(refusal(map.write(60, &[0; 8]))));
-    assert!(occupied(refusal(map.read(64 + SHARED_MUTEX_SIZE - 1, &mut [0]))));
+    assert!(occupied(refusal(
+        map.read(64 + SHARED_MUTEX_SIZE - 1, &mut [0])
+    )));
     assert!(occupied(refusal(map.atomic_u64(64))));
     map.write(56, &[1; 8]).unwrap();
     map.atomic_u64(56).unwrap().fetch_add(1, Ordering::Relaxed);
@@ -266,7 +273,10 @@ fn bad_places() {
         refusal(map.place_shared_semaphore(usize::MAX - 3, 0)),
         Refusal::OutOfBounds { .. }
     ));
-    assert_eq!(refusal(map.atomic_u64(4)), Refusal::Misaligned { offset: 4 });
+    assert_eq!(
+        refusal(map.atomic_u64(4)),
+        Refusal::Misaligned { offset: 4 }
+    );
     assert!(matches!(
         refusal(map.read(usize::MAX, &mut [0; 2])),
         Refusal::OutOfBounds { .. }
@@ -323,7 +333,10 @@ fn helper_thread_refuses_threads() {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let other = std::thread::spawn(move || rx.recv());
     let refused = refusal(cleanup::install(Strategy::HelperThread, None));
-    assert!(matches!(refused, Refusal::Threaded { threads: 2 }), "{refused:?}");
+    assert!(
+        matches!(refused, Refusal::Threaded { threads: 2 }),
+        "{refused:?}"
+    );
     drop(tx);
     let _ = other.join();
     // Alone again, it installs.
@@ -341,7 +354,10 @@ fn fork_refusals() {
     let _ = other.join();
     cleanup::install(Strategy::HelperThread, None).unwrap();
     // The helper thread now exists, so the thread check refuses first.
-    assert!(matches!(refusal(fork((), |()| 0)), Refusal::Threaded { .. }));
+    assert!(matches!(
+        refusal(fork((), |()| 0)),
+        Refusal::Threaded { .. }
+    ));
 }
 
 fn registry_under_threads() {
@@ -353,8 +369,7 @@ fn registry_under_threads() {
             for t in 0..THREADS {
                 let tag = &tag;
                 scope.spawn(move || {
-                    let name =
-                        ipc_core::Name::new(&format!("/ipc_core_test_{tag}_{t}")).unwrap();
+                    let name = ipc_core::Name::new(&format!("/ipc_core_test_{tag}_{t}")).unwrap();
                     loop {
                         let shm = cleanup::own(ObjectKind::SharedMemory, &name, || {
                             SharedMemory::open(

@@ -48,8 +48,16 @@ fn no_locked_dependency_needs_a_newer_compiler_than_rust_version() {
         too_new.is_empty(),
         "rust-version is {ours}, but locked dependencies need more: {too_new:?}"
     );
-    for member in packages.iter().filter(|p| members.contains(&p["id"].as_str().unwrap_or(""))) {
-        assert_eq!(member["rust_version"].as_str(), Some(ours), "{}", member["name"]);
+    for member in packages
+        .iter()
+        .filter(|p| members.contains(&p["id"].as_str().unwrap_or("")))
+    {
+        assert_eq!(
+            member["rust_version"].as_str(),
+            Some(ours),
+            "{}",
+            member["name"]
+        );
     }
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     assert!(

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 
 use common::Scratch;
 use ipc_core::cleanup;
-use ipc_core::ObjectKind;
 use ipc_core::process::{fork_unchecked, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, SemOptions, Semaphore,
     SharedMemory, ShmOptions,

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::Scratch;
-use ipc_core::ObjectKind;
 use ipc_core::process::{fork_unchecked, Child, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{termination, Creation, Deadline, Errno, Mode, SemOptions, Semaphore};
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 

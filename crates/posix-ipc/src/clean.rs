@@ -1,6 +1,6 @@
 //! `rm` and `clean`.
 
-use ipc_core::cleanup::{unlink_object, ObjectKind};
+use ipc_core::ObjectKind;
 use ipc_core::{Errno, Name};
 
 use crate::cli::{CleanArgs, Kind, RmArgs};
@@ -37,7 +37,7 @@ pub fn rm(args: RmArgs) -> Result<(), Failure> {
             failed += 1;
         }
         for object in found {
-            match unlink_object(object_kind(object.kind), name) {
+            match object_kind(object.kind).unlink(name) {
                 Ok(()) => out(format!("removed {} {name}\n", word(object.kind)).as_bytes()),
                 Err(e) => {
                     eprintln!("posix-ipc: {e}");
@@ -81,7 +81,7 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
             out(format!("would remove {} {}\n", word(object.kind), object.name).as_bytes());
             continue;
         }
-        match unlink_object(object_kind(object.kind), &name) {
+        match object_kind(object.kind).unlink(&name) {
             Ok(()) => {
                 out(format!("removed {} {}\n", word(object.kind), object.name).as_bytes());
                 removed += 1;

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ipc_core::cleanup::{unlink_object, ObjectKind};
+use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, Name, SharedMemory, ShmOptions};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -33,7 +33,7 @@ impl Scratch {
             ObjectKind::Semaphore,
             ObjectKind::MessageQueue,
         ] {
-            let _ = unlink_object(kind, &name);
+            let _ = kind.unlink(&name);
         }
     }
 }

@@ -6,7 +6,8 @@
 //! `excl_demo --unlink` removes it.
 
 use demo_kit::{Failure, Perror, Steps, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
+use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, Errno, Mode, Name, SharedMemory, ShmOptions};
 
 const SHM_NAME: &str = "/ep_exclusive";

@@ -4,7 +4,7 @@
 //! Steps of a second run: 1 shm_open (O_EXCL, fails), 2 shm_open (existing), 3 close.
 
 use demo_harness::{assert_help, assert_transcript, run_piped, Demo, Objects, Stepped, Target};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 
 const DEMO: Demo = Demo {

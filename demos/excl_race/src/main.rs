@@ -73,12 +73,18 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         )));
     }
     let rounds = cli.number(&USAGE, "--rounds", 1);
-    let map = Mapping::anonymous(MAP_LEN).perror("mmap")?;
+    let mut map = Mapping::anonymous(MAP_LEN).perror("mmap")?;
     let gates = (0..procs as usize)
-        .map(|i| map.init_shared_semaphore(GATES + i * GATE_STRIDE, 0))
+        .map(|i| map.place_shared_semaphore(GATES + i * GATE_STRIDE, 0))
         .collect::<Result<Vec<_>, _>>()
         .perror("sem_init")?;
-    let done = map.init_shared_semaphore(DONE, 0).perror("sem_init")?;
+    let done = map.place_shared_semaphore(DONE, 0).perror("sem_init")?;
+    let gates = gates
+        .into_iter()
+        .map(|gate| map.semaphore(gate))
+        .collect::<Result<Vec<_>, _>>()
+        .perror("sem_init")?;
+    let done = map.semaphore(done).perror("sem_init")?;
     let task = map.atomic_u64(TASK).perror("atomic")?;
     let counters = Round {
         creators: map.atomic_u64(CREATORS).perror("atomic")?,
@@ -210,7 +216,7 @@ fn worker(
         }
         let kind = ALL[(job / 2) as usize];
         let name = &names[(job / 2) as usize];
-        let counter = if job % 2 == 0 {
+        let counter = if job.is_multiple_of(2) {
             match facility::open(kind, name, Creation::CreateExclusive, mode) {
                 Ok(_) => round.creators,
                 Err(e) if e.errno() == Errno::EEXIST => round.eexist,

@@ -30,9 +30,11 @@ fn run() -> Result<(), Failure> {
         .map(|&k| unique_name("forgotten_unlink", tag(k)))
         .collect();
     let mode = Mode::from_bits_truncate(0o600);
-    let shared = Mapping::anonymous(128).perror("mmap")?;
-    let go = shared.init_shared_semaphore(0, 0).perror("sem_init")?;
-    let created = shared.init_shared_semaphore(64, 0).perror("sem_init")?;
+    let mut shared = Mapping::anonymous(128).perror("mmap")?;
+    let go = shared.place_shared_semaphore(0, 0).perror("sem_init")?;
+    let created = shared.place_shared_semaphore(64, 0).perror("sem_init")?;
+    let go = shared.semaphore(go).perror("sem_init")?;
+    let created = shared.semaphore(created).perror("sem_init")?;
 
     // The crashing child: create all three, say so, then wait to be killed.
     let (child, ()) = process::fork((), |()| {

@@ -1,7 +1,7 @@
 //! What SIGKILL leaves behind, and the recovery: checked from the verdict.
 
 use demo_harness::{numbers, run_lab};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 #[test]
 fn objects_outlive_a_killed_creator_and_unlink_retry_recovers() {

@@ -6,7 +6,8 @@
 
 use demo_kit::facility::unique_name;
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
+use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, Mode, SharedMemory, ShmOptions};
 
 const USAGE: Usage = Usage {

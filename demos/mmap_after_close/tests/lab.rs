@@ -1,7 +1,7 @@
 //! The mapping survives close(fd): checked from the verdict.
 
 use demo_harness::{numbers, run_lab};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 #[test]
 fn the_mapping_outlives_the_descriptor() {

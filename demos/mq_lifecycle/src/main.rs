@@ -7,7 +7,8 @@
 //! Ctrl+C at any point unlinks the queue and prints `Cleaned up. Exiting.`.
 
 use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
+use ipc_core::ObjectKind;
 use ipc_core::{Access, Capacity, Creation, MessageQueue, Mode, MqOptions, Name};
 
 const MQ_NAME: &str = "/ep_mq_lifecycle";

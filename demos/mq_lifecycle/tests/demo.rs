@@ -3,7 +3,7 @@
 //! Steps: 1 mq_open, 2 mq_send x3, 3 mq_receive x3, 4 mq_close, 5 mq_unlink.
 
 use demo_harness::{assert_help, Demo, Objects, Target};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 
 const DEMO: Demo = Demo {

@@ -4,13 +4,35 @@
 use std::process::Command;
 
 use demo_harness::{Demo, Objects};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 const DEMO: Demo = Demo {
     name: "mq_lifecycle",
     bin: env!("CARGO_BIN_EXE_mq_lifecycle"),
     objects: Objects(&[(ObjectKind::MessageQueue, "/ep_mq_lifecycle")]),
 };
+
+/// The narration's lines with each blocking call's `<unfinished ...>` start and
+/// `<... CALL resumed>` end joined into one line, as strace would have printed it
+/// had nothing come between (lines of one thread only, so the pairs never nest).
+fn join_resumed(text: &str) -> Vec<String> {
+    let mut open: Option<String> = None;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if let Some(start) = line.strip_suffix(" <unfinished ...>") {
+            open = Some(start.to_owned());
+        } else if let Some(rest) = line.strip_prefix("<... ") {
+            let (_, rest) = rest.split_once(" resumed>").expect("a resumed line");
+            lines.push(format!(
+                "{}{rest}",
+                open.take().expect("its start came first")
+            ));
+        } else {
+            lines.push(line.to_owned());
+        }
+    }
+    lines
+}
 
 /// One queue call, reduced to what both narrations show: the call (in its kernel
 /// name), the arguments that matter, the result.
@@ -86,9 +108,9 @@ fn explain_matches_the_system_calls_strace_sees() {
     let traced = std::fs::read_to_string(&trace).unwrap();
     let _ = std::fs::remove_file(&trace);
 
-    let explained: Vec<String> = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter_map(normalise_explain)
+    let explained: Vec<String> = join_resumed(&String::from_utf8_lossy(&out.stderr))
+        .iter()
+        .filter_map(|line| normalise_explain(line))
         .collect();
     // Only the descriptor of the queue: the run's other closes are not IPC calls.
     let queue_fd = explained[0].rsplit(' ').next().unwrap().to_owned();

@@ -5,7 +5,8 @@
 //! receives it, closes and unlinks the queue.
 
 use demo_kit::{Failure, Perror, Steps, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
+use ipc_core::ObjectKind;
 use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, Name};
 
 const MQ_NAME: &str = "/ep_nonblock_mq";

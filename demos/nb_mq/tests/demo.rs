@@ -3,7 +3,7 @@
 //! Steps: 1 mq_open, 2 mq_receive (empty), 3 mq_send, 4 mq_receive, 5 mq_close, 6 mq_unlink.
 
 use demo_harness::{assert_help, kill_at_step, run_piped, Demo, Objects, Target};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 
 const DEMO: Demo = Demo {

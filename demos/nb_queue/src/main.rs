@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use demo_kit::facility::unique_name;
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
+use ipc_core::ObjectKind;
 use ipc_core::{Access, Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions};
 
 const USAGE: Usage = Usage {

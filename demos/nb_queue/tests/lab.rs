@@ -1,7 +1,7 @@
 //! EAGAIN at mq_maxmsg, ETIMEDOUT at the deadline, priority order: from the verdict.
 
 use demo_harness::{numbers, run_lab};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 #[test]
 fn limits_deadlines_and_order() {

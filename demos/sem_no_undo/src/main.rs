@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use demo_kit::facility::unique_name;
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{Creation, Deadline, Errno, Mapping, Mode, SemOptions, Semaphore, Signal};
 
 const USAGE: Usage = Usage {
@@ -44,8 +45,9 @@ fn run(patience: Duration) -> Result<(), Failure> {
         lock.value().perror("sem_getvalue")?
     );
 
-    let flag = Mapping::anonymous(64).perror("mmap")?;
-    let taken = flag.init_shared_semaphore(0, 0).perror("sem_init")?;
+    let mut flag = Mapping::anonymous(64).perror("mmap")?;
+    let taken = flag.place_shared_semaphore(0, 0).perror("sem_init")?;
+    let taken = flag.semaphore(taken).perror("sem_init")?;
     let (holder, lock) = process::fork(lock, |lock| {
         // Take the lock, say so, and never give it back.
         if lock.wait().is_err() || taken.post().is_err() {

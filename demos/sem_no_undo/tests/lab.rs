@@ -1,7 +1,7 @@
 //! A dead holder never gives the semaphore back: checked from the verdict.
 
 use demo_harness::{numbers, run_lab};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 #[test]
 fn a_semaphore_held_by_a_dead_process_stays_taken() {

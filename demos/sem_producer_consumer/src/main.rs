@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{Creation, Mode, Name, SemOptions, Semaphore};
 
 const SEM_EMPTY: &str = "/ep_sem_empty";

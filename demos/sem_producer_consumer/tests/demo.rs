@@ -3,7 +3,7 @@
 //! Steps: 1 sem_open x2, 2 fork, 3 produce, 4 waitpid, 5 sem_close x2, 6 sem_unlink x2.
 
 use demo_harness::{assert_help, Demo, Objects, Target};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 
 const DEMO: Demo = Demo {

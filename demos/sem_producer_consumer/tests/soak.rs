@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use demo_harness::{Demo, Objects};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 const DEMO: Demo = Demo {
     name: "sem_producer_consumer",

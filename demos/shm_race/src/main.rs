@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use demo_kit::facility::unique_name;
 use demo_kit::{Failure, Perror, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Creation, Mode, SemOptions, Semaphore, SharedMemory, SharedMutex, SharedSemaphore,
     ShmOptions,
@@ -103,8 +104,10 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
     })
     .perror("shm_open")?;
     shm.set_len(SIZE as u64).perror("ftruncate")?;
-    let map = shm.map(SIZE).perror("mmap")?;
+    let mut map = shm.map(SIZE).perror("mmap")?;
     drop(shm);
+    let mutex = map.place_shared_mutex(MUTEX).perror("pthread_mutex_init")?;
+    let gate = map.place_shared_semaphore(GATE, 0).perror("sem_init")?;
     let sem_options = SemOptions {
         creation: Creation::CreateExclusive,
         mode: Mode::from_bits_truncate(0o600),
@@ -117,8 +120,8 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
     let shared = Shared {
         counter: map.atomic_u64(COUNTER).perror("atomic")?,
         lock: &lock,
-        mutex: &map.init_shared_mutex(MUTEX).perror("pthread_mutex_init")?,
-        gate: &map.init_shared_semaphore(GATE, 0).perror("sem_init")?,
+        mutex: &map.mutex(mutex).perror("pthread_mutex_init")?,
+        gate: &map.semaphore(gate).perror("sem_init")?,
         ready: map.atomic_u64(READY).perror("atomic")?,
     };
 
@@ -200,9 +203,9 @@ fn work(shared: &Shared<'_>, variant: Variant, increments: u64, procs: u64) -> i
                 taken && shared.lock.post().is_ok()
             }
             Variant::ProcessSharedMutex => {
-                let taken = shared.mutex.lock().is_ok();
+                let held = shared.mutex.lock();
                 c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                taken && shared.mutex.unlock().is_ok()
+                held.is_ok()
             }
             Variant::Atomic => {
                 c.fetch_add(1, Ordering::Relaxed);

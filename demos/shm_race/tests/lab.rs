@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use demo_harness::{exclusive, interrupt_lab, numbers, run_lab, Target};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use ipc_core::Signal;
 
 const TAGS: &[(ObjectKind, &str)] = &[

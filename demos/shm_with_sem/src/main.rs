@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
-use ipc_core::cleanup::{self, ObjectKind, Strategy};
+use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Creation, Mapping, Mode, Name, SemOptions, Semaphore, SharedMemory, ShmOptions,
 };

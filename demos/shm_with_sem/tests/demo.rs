@@ -4,7 +4,7 @@
 //! 7 waitpid, 8 munmap + sem_close, 9 shm_unlink + sem_unlink.
 
 use demo_harness::{assert_help, Demo, Objects, Target};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 
 const DEMO: Demo = Demo {

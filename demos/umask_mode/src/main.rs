@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use demo_kit::facility::{self, label, tag, unique_name, Handle, ALL};
 use demo_kit::{Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
-use ipc_core::open::set_umask;
+use ipc_core::set_umask;
 use ipc_core::{Creation, Mode, Name};
 
 const USAGE: Usage = Usage {

@@ -1,7 +1,7 @@
 //! The umask masks every kind of object's mode: checked from the verdict.
 
 use demo_harness::run_lab;
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 #[test]
 fn mode_is_masked_by_the_umask() {

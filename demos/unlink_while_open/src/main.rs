@@ -33,8 +33,9 @@ fn run() -> Result<(), Failure> {
 
     // The unlinker is forked first and waits for the go: the queues need the
     // helper-thread cleanup, which cannot be installed before a fork.
-    let gate_map = Mapping::anonymous(64).perror("mmap")?;
-    let gate = gate_map.init_shared_semaphore(0, 0).perror("sem_init")?;
+    let mut gate_map = Mapping::anonymous(64).perror("mmap")?;
+    let gate = gate_map.place_shared_semaphore(0, 0).perror("sem_init")?;
+    let gate = gate_map.semaphore(gate).perror("sem_init")?;
     let (unlinker, ()) = process::fork((), |()| {
         if gate.wait().is_err() {
             return 1;

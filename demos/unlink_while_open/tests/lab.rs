@@ -1,7 +1,7 @@
 //! Unlink removes names, not objects in use: checked from the verdict.
 
 use demo_harness::{numbers, run_lab};
-use ipc_core::cleanup::ObjectKind;
+use ipc_core::ObjectKind;
 
 #[test]
 fn held_objects_outlive_their_names() {

@@ -47,8 +47,8 @@ mod in_handler;
 mod registry;
 
 pub(crate) use registry::critical;
-pub use registry::{MAX_CHILDREN, MAX_OBJECTS};
 use registry::Installed;
+pub use registry::{MAX_CHILDREN, MAX_OBJECTS};
 
 use nix::errno::Errno;
 

@@ -6,8 +6,8 @@ pub mod single_threaded;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ipc_core::ObjectKind;
 use ipc_core::Name;
+use ipc_core::ObjectKind;
 
 /// A name no other test (or test process) uses, removed when dropped, so a test
 /// that fails half-way leaves nothing behind.

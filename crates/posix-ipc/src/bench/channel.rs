@@ -152,8 +152,8 @@ fn name(tag: &str) -> Name {
 
 /// The names a channel of `mechanism` may create, to unlink at the end or on
 /// Ctrl+C. Queues, semaphores, and the shared memory object.
-pub fn names(mechanism: Mechanism) -> Vec<(ipc_core::cleanup::ObjectKind, Name)> {
-    use ipc_core::cleanup::ObjectKind::{MessageQueue as Q, Semaphore as S, SharedMemory as M};
+pub fn names(mechanism: Mechanism) -> Vec<(ipc_core::ObjectKind, Name)> {
+    use ipc_core::ObjectKind::{MessageQueue as Q, Semaphore as S, SharedMemory as M};
     match mechanism {
         Mechanism::Mq => vec![(Q, name("ab")), (Q, name("ba"))],
         Mechanism::Sem => vec![
@@ -246,8 +246,8 @@ impl Channel {
                 Kind::Sem { map, rings, sems }
             }
             Mechanism::PsharedSem => {
-                let (map, rings) = shared_memory(2, depth, size)?;
-                let place = |ring: &Ring| -> Result<(Option<Placed>, Placed), Broken> {
+                let (mut map, rings) = shared_memory(2, depth, size)?;
+                let mut place = |ring: &Ring| -> Result<(Option<Placed>, Placed), Broken> {
                     let base = ring.data - CONTROL;
                     let free = if pingpong {
                         None
@@ -260,14 +260,15 @@ impl Channel {
                 Kind::PsharedSem { map, rings, sems }
             }
             Mechanism::PsharedMutex => {
-                let (map, rings) = shared_memory(2, depth, size)?;
-                let place = |ring: &Ring| -> Result<(Placed, Placed, Placed, usize), Broken> {
+                let (mut map, rings) = shared_memory(2, depth, size)?;
+                let mut place = |ring: &Ring| -> Result<(Placed, Placed, Placed, usize), Broken> {
                     let base = ring.data - CONTROL;
                     map.atomic_u64(base + 384)?.store(0, Ordering::SeqCst);
+                    let mutex = map.place_shared_mutex(base)?;
                     Ok((
-                        map.place_shared_mutex(base)?,
-                        map.place_shared_condvar(base + 128)?,
-                        map.place_shared_condvar(base + 256)?,
+                        mutex,
+                        map.place_shared_condvar(base + 128, mutex)?,
+                        map.place_shared_condvar(base + 256, mutex)?,
                         base + 384,
                     ))
                 };
@@ -341,7 +342,7 @@ impl Channel {
         else {
             return None;
         };
-        if self.size % 8 != 0 {
+        if !self.size.is_multiple_of(8) {
             return None;
         }
         let turn = |d: usize| -> Option<Turn<'_>> {
@@ -404,10 +405,10 @@ impl End<'_> {
             }
             Kind::PsharedSem { map, rings, sems } => {
                 if let Some(free) = sems[d].0 {
-                    map.semaphore_at(free)?.wait()?;
+                    map.semaphore(free)?.wait()?;
                 }
                 map.write(rings[d].slot(i), msg)?;
-                map.semaphore_at(sems[d].1)?.post()?;
+                map.semaphore(sems[d].1)?.post()?;
             }
             Kind::PsharedMutex {
                 map,
@@ -415,14 +416,13 @@ impl End<'_> {
                 monitors,
             } => {
                 let (mutex, not_full, not_empty, count) = monitor(map, monitors[d])?;
-                mutex.lock()?;
+                let mut held = mutex.lock()?;
                 while count.load(Ordering::Relaxed) as usize == rings[d].slots {
-                    not_full.wait(&mutex)?;
+                    not_full.wait(&mut held)?;
                 }
                 map.write(rings[d].slot(i), msg)?;
                 count.fetch_add(1, Ordering::Relaxed);
                 not_empty.signal()?;
-                mutex.unlock()?;
             }
             Kind::Pipe { ab, ba } => [&ab.1, &ba.1][d].write_all(msg)?,
             // Each side has its own socket of the pair, for both directions.
@@ -483,10 +483,10 @@ impl End<'_> {
                 }
             }
             Kind::PsharedSem { map, rings, sems } => {
-                map.semaphore_at(sems[d].1)?.wait()?;
+                map.semaphore(sems[d].1)?.wait()?;
                 map.read(rings[d].slot(i), buf)?;
                 if let Some(free) = sems[d].0 {
-                    map.semaphore_at(free)?.post()?;
+                    map.semaphore(free)?.post()?;
                 }
             }
             Kind::PsharedMutex {
@@ -495,14 +495,13 @@ impl End<'_> {
                 monitors,
             } => {
                 let (mutex, not_full, not_empty, count) = monitor(map, monitors[d])?;
-                mutex.lock()?;
+                let mut held = mutex.lock()?;
                 while count.load(Ordering::Relaxed) == 0 {
-                    not_empty.wait(&mutex)?;
+                    not_empty.wait(&mut held)?;
                 }
                 map.read(rings[d].slot(i), buf)?;
                 count.fetch_sub(1, Ordering::Relaxed);
                 not_full.signal()?;
-                mutex.unlock()?;
             }
             Kind::Pipe { ab, ba } => [&ab.0, &ba.0][d].read_exact(buf)?,
             Kind::Uds { a, b } => [a, b][self.out].read_exact(buf)?,
@@ -536,9 +535,9 @@ type Monitor<'m> = (
 
 fn monitor(map: &Mapping, placed: (Placed, Placed, Placed, usize)) -> Result<Monitor<'_>, Broken> {
     Ok((
-        map.mutex_at_placed(placed.0)?,
-        map.condvar_at(placed.1)?,
-        map.condvar_at(placed.2)?,
+        map.mutex(placed.0)?,
+        map.condvar(placed.1)?,
+        map.condvar(placed.2)?,
         map.atomic_u64(placed.3)?,
     ))
 }
@@ -551,7 +550,7 @@ fn spin_until(bound: Duration, mut ready: impl FnMut() -> bool) -> Result<(), Br
     while !ready() {
         std::hint::spin_loop();
         spins = spins.wrapping_add(1);
-        if spins % 4096 == 0 {
+        if spins.is_multiple_of(4096) {
             let since = *start.get_or_insert_with(Instant::now);
             if since.elapsed() > bound {
                 return Err(Broken(format!(

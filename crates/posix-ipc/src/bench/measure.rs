@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use ipc_core::cleanup::unlink_object;
 use ipc_core::interruptible::pending_termination;
 use ipc_core::process::{self, ExitStatus};
 use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
@@ -192,7 +191,7 @@ fn with_partner<T>(
         outcome
     });
     for (kind, name) in names(plan.mechanism) {
-        let _ = unlink_object(kind, &name);
+        let _ = kind.unlink(&name);
     }
     result
 }
