@@ -54,6 +54,47 @@ impl Default for MqOptions {
     }
 }
 
+impl MqOptions {
+    /// Open an existing queue for reading and writing (`O_RDWR`); the setters
+    /// below change one argument each.
+    pub fn new() -> MqOptions {
+        MqOptions::default()
+    }
+
+    /// `O_CREAT` / `O_EXCL`.
+    pub fn creation(mut self, creation: Creation) -> MqOptions {
+        self.creation = creation;
+        self
+    }
+
+    /// `O_RDONLY`, `O_WRONLY` or `O_RDWR`.
+    pub fn access(mut self, access: Access) -> MqOptions {
+        self.access = access;
+        self
+    }
+
+    /// `O_NONBLOCK`.
+    pub fn nonblocking(mut self, nonblocking: bool) -> MqOptions {
+        self.nonblocking = nonblocking;
+        self
+    }
+
+    /// Permission bits for a queue this call creates, as in C: `0o644`.
+    pub fn mode(mut self, bits: u32) -> MqOptions {
+        self.mode = Mode::from_bits_truncate(bits as libc::mode_t);
+        self
+    }
+
+    /// `mq_maxmsg` and `mq_msgsize` for a queue this call creates.
+    pub fn capacity(mut self, max_messages: libc::c_long, message_size: libc::c_long) -> MqOptions {
+        self.capacity = Some(Capacity {
+            max_messages,
+            message_size,
+        });
+        self
+    }
+}
+
 /// A queue's attributes, as `mq_getattr` reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MqAttributes {

@@ -37,6 +37,31 @@ impl Default for SemOptions {
     }
 }
 
+impl SemOptions {
+    /// Open an existing semaphore; the setters below change one argument each.
+    pub fn new() -> SemOptions {
+        SemOptions::default()
+    }
+
+    /// `O_CREAT` / `O_EXCL`.
+    pub fn creation(mut self, creation: Creation) -> SemOptions {
+        self.creation = creation;
+        self
+    }
+
+    /// Permission bits for a semaphore this call creates, as in C: `0o644`.
+    pub fn mode(mut self, bits: u32) -> SemOptions {
+        self.mode = Mode::from_bits_truncate(bits as libc::mode_t);
+        self
+    }
+
+    /// Initial value for a semaphore this call creates.
+    pub fn value(mut self, value: u32) -> SemOptions {
+        self.value = value;
+        self
+    }
+}
+
 /// Named POSIX semaphores: `sem_open`, `sem_wait`, `sem_trywait`, `sem_timedwait`,
 /// `sem_post`, `sem_getvalue`, `sem_close`, `sem_unlink`.
 ///

@@ -46,6 +46,32 @@ impl Default for ShmOptions {
     }
 }
 
+impl ShmOptions {
+    /// Open an existing object for reading and writing (`O_RDWR`); the setters
+    /// below change one argument each.
+    pub fn new() -> ShmOptions {
+        ShmOptions::default()
+    }
+
+    /// `O_CREAT` / `O_EXCL`.
+    pub fn creation(mut self, creation: Creation) -> ShmOptions {
+        self.creation = creation;
+        self
+    }
+
+    /// `O_RDONLY` or `O_RDWR`.
+    pub fn access(mut self, access: Access) -> ShmOptions {
+        self.access = access;
+        self
+    }
+
+    /// Permission bits for an object this call creates, as in C: `0o600`.
+    pub fn mode(mut self, bits: u32) -> ShmOptions {
+        self.mode = Mode::from_bits_truncate(bits as libc::mode_t);
+        self
+    }
+}
+
 /// How [`SharedMemory::create`] sizes a new object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sizing {
