@@ -1,22 +1,42 @@
 //! The EINTR policy, with real signals: a blocking call retries after an unrelated
 //! signal (keeping its deadline) and ends with a termination error after SIGTERM.
 //!
-//! Each case runs in a forked child (the policy installs process-wide handlers);
-//! the tests of this binary hold FORK_LOCK so no other is inside the C library
-//! while one forks.
+//! A single-threaded runner (`harness = false`) runs each case in a child of its
+//! own, which forks again for the process that installs the policy's handlers:
+//! every fork is the safe `process::fork`.
 
 mod common;
 
-use std::sync::Mutex;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use common::single_threaded::{run, Case};
 use common::Scratch;
-use ipc_core::process::{fork_unchecked, Child, ExitStatus};
+use ipc_core::process::{fork, Child, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{termination, Creation, Deadline, Errno, Mode, SemOptions, Semaphore};
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 
-static FORK_LOCK: Mutex<()> = Mutex::new(());
+fn main() -> ExitCode {
+    run(&[
+        Case {
+            name: "an_unrelated_signal_is_retried_and_a_post_still_wakes_the_wait",
+            run: an_unrelated_signal_is_retried_and_a_post_still_wakes_the_wait,
+        },
+        Case {
+            name: "a_termination_request_ends_the_wait_with_a_distinct_error",
+            run: a_termination_request_ends_the_wait_with_a_distinct_error,
+        },
+        Case {
+            name: "a_timed_wait_keeps_its_deadline_across_interruptions",
+            run: a_timed_wait_keeps_its_deadline_across_interruptions,
+        },
+        Case {
+            name: "a_request_made_before_the_call_is_seen",
+            run: a_request_made_before_the_call_is_seen,
+        },
+    ])
+}
 
 extern "C" fn ignore(_: libc::c_int) {}
 
@@ -29,7 +49,6 @@ fn child_setup() {
         SaFlags::empty(),
         SigSet::empty(),
     );
-    // SAFETY: the handler does nothing at all.
     unsafe { sigaction(Signal::SIGUSR1, &action) }.unwrap();
 }
 
@@ -61,21 +80,16 @@ fn settle(child: &Child) {
     }
 }
 
-#[test]
 fn an_unrelated_signal_is_retried_and_a_post_still_wakes_the_wait() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_s, sem) = semaphore("retry");
-    // SAFETY: FORK_LOCK held; the child installs handlers and waits.
-    let (child, sem) = unsafe {
-        fork_unchecked(sem, |sem| {
-            child_setup();
-            match sem.wait() {
-                Ok(()) => 0,
-                Err(e) if e.errno() == Errno::EINTR => 2,
-                Err(_) => 1,
-            }
-        })
-    }
+    let (child, sem) = fork(sem, |sem| {
+        child_setup();
+        match sem.wait() {
+            Ok(()) => 0,
+            Err(e) if e.errno() == Errno::EINTR => 2,
+            Err(_) => 1,
+        }
+    })
     .unwrap();
     settle(&child);
     for _ in 0..3 {
@@ -90,22 +104,15 @@ fn an_unrelated_signal_is_retried_and_a_post_still_wakes_the_wait() {
     );
 }
 
-#[test]
 fn a_termination_request_ends_the_wait_with_a_distinct_error() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_s, sem) = semaphore("term");
-    // SAFETY: as above.
-    let (child, sem) = unsafe {
-        fork_unchecked(sem, |sem| {
-            child_setup();
-            match sem.wait() {
-                Err(e) if e.termination() == Some(Signal::SIGTERM) && e.errno() == Errno::EINTR => {
-                    42
-                }
-                _ => 1,
-            }
-        })
-    }
+    let (child, sem) = fork(sem, |sem| {
+        child_setup();
+        match sem.wait() {
+            Err(e) if e.termination() == Some(Signal::SIGTERM) && e.errno() == Errno::EINTR => 42,
+            _ => 1,
+        }
+    })
     .unwrap();
     settle(&child);
     kill(child.pid(), Signal::SIGTERM).unwrap();
@@ -113,31 +120,26 @@ fn a_termination_request_ends_the_wait_with_a_distinct_error() {
     assert_eq!(sem.value().unwrap(), 0, "nothing was taken");
 }
 
-#[test]
 fn a_timed_wait_keeps_its_deadline_across_interruptions() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_s, sem) = semaphore("deadline");
-    // SAFETY: as above.
-    let (child, ()) = unsafe {
-        fork_unchecked((), |()| {
-            child_setup();
-            let start = Instant::now();
-            let deadline = Deadline::after(Duration::from_millis(400)).unwrap();
-            match sem.wait_until(&deadline) {
-                // Interrupted twice, it still waited the whole 400 ms, and no more
-                // than a generous bound past it.
-                Err(e) if e.errno() == Errno::ETIMEDOUT => {
-                    let waited = start.elapsed();
-                    if waited >= Duration::from_millis(395) && waited < Duration::from_secs(3) {
-                        0
-                    } else {
-                        3
-                    }
+    let (child, ()) = fork((), |()| {
+        child_setup();
+        let start = Instant::now();
+        let deadline = Deadline::after(Duration::from_millis(400)).unwrap();
+        match sem.wait_until(&deadline) {
+            // Interrupted twice, it still waited the whole 400 ms, and no more
+            // than a generous bound past it.
+            Err(e) if e.errno() == Errno::ETIMEDOUT => {
+                let waited = start.elapsed();
+                if waited >= Duration::from_millis(395) && waited < Duration::from_secs(3) {
+                    0
+                } else {
+                    3
                 }
-                _ => 1,
             }
-        })
-    }
+            _ => 1,
+        }
+    })
     .unwrap();
     settle(&child);
     kill(child.pid(), Signal::SIGUSR1).unwrap();
@@ -146,21 +148,16 @@ fn a_timed_wait_keeps_its_deadline_across_interruptions() {
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
 }
 
-#[test]
 fn a_request_made_before_the_call_is_seen() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (_s, sem) = semaphore("early");
-    // SAFETY: as above; the child signals itself before waiting.
-    let (child, ()) = unsafe {
-        fork_unchecked((), |()| {
-            child_setup();
-            let _ = nix::sys::signal::raise(Signal::SIGINT);
-            match sem.wait() {
-                Err(e) if e.termination() == Some(Signal::SIGINT) => 0,
-                _ => 1,
-            }
-        })
-    }
+    let (child, ()) = fork((), |()| {
+        child_setup();
+        let _ = nix::sys::signal::raise(Signal::SIGINT);
+        match sem.wait() {
+            Err(e) if e.termination() == Some(Signal::SIGINT) => 0,
+            _ => 1,
+        }
+    })
     .unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
 }
