@@ -10,6 +10,9 @@
 
 #![deny(missing_docs)]
 
+pub mod broken_stdout;
+pub mod command_line;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};

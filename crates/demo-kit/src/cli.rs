@@ -1,7 +1,10 @@
-//! The command line of a demo: `--help`, `--step`, and the demo's own flags.
+//! The command line of a demo: `--help`, `--version`, `--step`, `--steps`, and the
+//! demo's own flags.
 
 use std::ffi::OsString;
-use std::io::Write;
+
+use crate::output;
+use crate::step::{self, Step};
 
 /// What a demo says about itself in `--help`.
 pub struct Usage {
@@ -13,9 +16,27 @@ pub struct Usage {
     pub flags: &'static [(&'static str, &'static str)],
     /// Options that take a value: `(name, default, help)`, as in `--procs 8`.
     pub options: &'static [(&'static str, &'static str, &'static str)],
-    /// Whether it pauses at lifecycle steps (takes `--step`).
+    /// Whether it pauses at lifecycle steps (takes `--step`). A demo that does
+    /// also lists its steps (see [`crate::start_stepped`]).
     pub steps: bool,
 }
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Parsed {
+    /// Run, with these options.
+    Run(Cli),
+    /// `--help`: print the usage.
+    Help,
+    /// `--version`: print the name and version.
+    Version,
+    /// `--steps`: list the steps without running.
+    Steps,
+}
+
+/// The version every demo and lab prints for `--version` (the project's: all its
+/// packages share it).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The parsed command line.
 #[derive(Debug, Default)]
@@ -29,27 +50,42 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the process's arguments. `--help` prints the usage and exits 0; an
-    /// unknown argument prints an error and the usage on stderr and exits 2.
+    /// Parses the process's arguments. `--help`, `--version` and `--steps` print
+    /// on stdout and exit 0 (1 if stdout cannot take it); an unknown argument prints
+    /// an error and the usage on stderr and exits 2.
     pub fn parse(usage: &Usage) -> Cli {
-        match Cli::parse_from(usage, std::env::args_os().skip(1)) {
-            Ok(Some(cli)) => cli,
-            Ok(None) => {
-                let _ = std::io::stdout().write_all(help(usage).as_bytes());
-                std::process::exit(0)
-            }
+        Cli::parse_stepped(usage, &[])
+    }
+
+    /// As [`parse`](Self::parse), for a demo whose `--step` pauses are `steps`:
+    /// `--steps` lists them, and so does the end of `--help`.
+    pub fn parse_stepped(usage: &Usage, steps: &[Step]) -> Cli {
+        let said = match Cli::parse_from(usage, steps, std::env::args_os().skip(1)) {
+            Ok(Parsed::Run(cli)) => return cli,
+            Ok(Parsed::Help) => output::text(&help(usage, steps)),
+            Ok(Parsed::Version) => output::text(&format!("{} {VERSION}\n", usage.name)),
+            Ok(Parsed::Steps) => output::text(&step::listing(steps)),
             Err(message) => {
-                eprint!("{}: {message}\n\n{}", usage.name, help(usage));
+                crate::errln!("{}: {message}\n\n{}", usage.name, help(usage, steps));
                 std::process::exit(2)
+            }
+        };
+        match said {
+            Ok(()) => std::process::exit(0),
+            Err(failure) => {
+                crate::errln!("{}: {}", usage.name, failure.line());
+                std::process::exit(1)
             }
         }
     }
 
-    /// Parses `args`: `Ok(None)` for `--help`, `Err` with a message for bad usage.
+    /// Parses `args` for a demo with `steps` (none for a lab); `Err` with a message
+    /// for bad usage.
     pub fn parse_from(
         usage: &Usage,
+        steps: &[Step],
         args: impl IntoIterator<Item = OsString>,
-    ) -> Result<Option<Cli>, String> {
+    ) -> Result<Parsed, String> {
         let mut cli = Cli::default();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -70,7 +106,9 @@ impl Cli {
                 continue;
             }
             match arg.to_str() {
-                Some("--help" | "-h") => return Ok(None),
+                Some("--help" | "-h") => return Ok(Parsed::Help),
+                Some("--version" | "-V") => return Ok(Parsed::Version),
+                Some("--steps") if !steps.is_empty() => return Ok(Parsed::Steps),
                 Some("--step") if usage.steps => cli.step = true,
                 Some("--explain") => cli.explain = true,
                 Some(flag) => match usage.flags.iter().find(|(name, _)| *name == flag) {
@@ -80,7 +118,7 @@ impl Cli {
                 None => return Err(format!("unknown argument {arg:?}")),
             }
         }
-        Ok(Some(cli))
+        Ok(Parsed::Run(cli))
     }
 
     /// Whether the demo's own `flag` was given.
@@ -106,10 +144,10 @@ impl Cli {
         match text.parse::<u64>() {
             Ok(n) if n >= min => n,
             _ => {
-                eprint!(
+                crate::errln!(
                     "{}: {option} takes a whole number of at least {min}, not '{text}'\n\n{}",
                     usage.name,
-                    help(usage)
+                    help(usage, &[])
                 );
                 std::process::exit(2)
             }
@@ -117,8 +155,8 @@ impl Cli {
     }
 }
 
-/// The `--help` text.
-pub fn help(usage: &Usage) -> String {
+/// The `--help` text; for a demo with `steps`, ending with the list of them.
+pub fn help(usage: &Usage, steps: &[Step]) -> String {
     let mut text = format!(
         "{about}\n\nUsage: {name} [OPTIONS]\n\nOptions:\n",
         about = usage.about,
@@ -130,6 +168,9 @@ pub fn help(usage: &Usage) -> String {
             "--step",
             "pause before each lifecycle step, say what to look at (on stderr), wait for Enter",
         ));
+    }
+    if !steps.is_empty() {
+        lines.push(("--steps", "list the steps (below) without running"));
     }
     lines.push((
         "--explain",
@@ -143,13 +184,21 @@ pub fn help(usage: &Usage) -> String {
         .collect();
     lines.extend(options.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     lines.push(("-h, --help", "print this help"));
+    lines.push(("-V, --version", "print the name and version"));
     for (flag, what) in lines {
         text.push_str(&format!("  {flag:<14} {what}\n"));
     }
     text.push_str(
         "\nCtrl+C, SIGTERM or SIGHUP at any moment: every object the demo created is \
-         unlinked,\nevery process it forked is stopped, and it exits with 128 + the signal number.\n",
+         unlinked,\nevery process it forked is stopped, and it exits with 128 + the signal number.\n\
+         A signal ignored when it starts (nohup, a script's `cmd &`) stays ignored.\n\
+         stdout closed, full or a broken pipe is an error like any other: the same cleanup,\n\
+         a line on stderr, exit status 1.\n",
     );
+    if !steps.is_empty() {
+        text.push_str("\nSteps (--step pauses before each):\n");
+        text.push_str(&step::listing(steps));
+    }
     text
 }
 
@@ -165,8 +214,20 @@ mod tests {
         steps: true,
     };
 
+    const STEPS: &[Step] = &[Step {
+        what: "shm_open",
+        look: "ls /dev/shm",
+    }];
+
+    fn parse_with(steps: &[Step], args: &[&str]) -> Result<Parsed, String> {
+        Cli::parse_from(&USAGE, steps, args.iter().map(OsString::from))
+    }
+
     fn parse(args: &[&str]) -> Result<Option<Cli>, String> {
-        Cli::parse_from(&USAGE, args.iter().map(OsString::from))
+        parse_with(STEPS, args).map(|parsed| match parsed {
+            Parsed::Run(cli) => Some(cli),
+            _ => None,
+        })
     }
 
     #[test]
@@ -191,9 +252,25 @@ mod tests {
     }
 
     #[test]
-    fn help_and_unknown_arguments() {
-        assert!(parse(&["--help"]).unwrap().is_none());
+    fn help_version_steps_and_unknown_arguments() {
+        assert!(matches!(parse_with(STEPS, &["--help"]), Ok(Parsed::Help)));
+        assert!(matches!(parse_with(STEPS, &["-V"]), Ok(Parsed::Version)));
+        assert!(matches!(
+            parse_with(&[], &["--version"]),
+            Ok(Parsed::Version)
+        ));
+        assert!(matches!(parse_with(STEPS, &["--steps"]), Ok(Parsed::Steps)));
+        assert_eq!(
+            parse_with(&[], &["--steps"]).unwrap_err(),
+            "unknown argument '--steps'",
+            "a lab has no steps to list"
+        );
         assert_eq!(parse(&["--stpe"]).unwrap_err(), "unknown argument '--stpe'");
-        assert!(help(&USAGE).contains("--unlink"));
+        let text = help(&USAGE, STEPS);
+        assert!(text.contains("--unlink"));
+        assert!(text.contains("--version"));
+        assert!(text.contains("--steps"));
+        assert!(text.ends_with(&step::listing(STEPS)), "{text}");
+        assert!(!help(&USAGE, &[]).contains("--steps"));
     }
 }

@@ -1,26 +1,92 @@
-//! Writing the transcript to stdout without ever panicking.
+//! Writing the transcript to stdout, and notes to stderr, without ever panicking.
 //!
-//! `println!` panics when stdout is closed, a broken pipe or a full device, and a
-//! panic skips the cleanup. [`outln!`](crate::outln) writes the same bytes and
-//! turns a failed write into a [`Failure`], which unlinks what the demo owns,
-//! says so on stderr and exits 1, like any other failure.
+//! `println!` panics when stdout is a broken pipe or a full device, and a panic
+//! skips the cleanup. [`outln!`](crate::outln) writes the same bytes and turns a
+//! failed write into a [`Failure`], which unlinks what the demo owns, says so on
+//! stderr and exits 1, like any other failure. [`errln!`](crate::errln) is
+//! `eprintln!` that gives up quietly when stderr itself cannot be written.
+//!
+//! # A stdout closed at start
+//! A program started with stdout closed (`demo >&-`) never sees it closed: before
+//! `main`, Rust's runtime opens `/dev/null` on any of descriptors 0, 1 and 2 that
+//! is closed (so no object ever lands on descriptor 1), and every write then
+//! succeeds into nothing. A constructor here looks at descriptor 1 before the
+//! runtime does, and [`line`] then fails with `EBADF`, as a write to a closed
+//! descriptor does: the transcript has nowhere to go, and the demo says so.
 
 use std::fmt;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::failure::Failure;
+
+/// Whether descriptor 1 was closed when the process started (set before `main`).
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Runs before `main` (the loader calls every function of `.init_array`), so before
+/// Rust's runtime reopens a closed descriptor 1 on `/dev/null`.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: `fcntl(1, F_GETFD)` only reads the descriptor table: it touches no
+    // memory of ours and needs nothing of the runtime that has not started yet.
+    // It fails only with EBADF, for a descriptor that is not open.
+    let closed = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED_AT_START.store(closed, Ordering::Relaxed);
+}
+
+// `.init_array` holds plain function pointers the ELF loader calls before `main`;
+// `#[used]` keeps the entry although nothing refers to it. `note_closed_stdout`
+// takes no arguments and cannot unwind (an atomic store after one system call), so
+// calling it there is sound.
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Whether stdout was closed when the program started (`>&-`).
+pub fn stdout_closed_at_start() -> bool {
+    STDOUT_CLOSED_AT_START.load(Ordering::Relaxed)
+}
 
 /// Writes `args` and a newline to stdout and flushes, so a write error is seen at
 /// the line that caused it, not later.
 ///
 /// # Errors
-/// A [`Failure`] naming stdout and the error (`EPIPE`, `EBADF`, `ENOSPC`, ...).
+/// A [`Failure`] naming stdout and the error: `EPIPE`, `ENOSPC`, `EIO`, ..., or
+/// `EBADF` when stdout was closed at start.
 pub fn line(args: fmt::Arguments<'_>) -> Result<(), Failure> {
+    write_out(|out| {
+        out.write_fmt(args)?;
+        out.write_all(b"\n")
+    })
+}
+
+/// Writes `text` to stdout as it is, and flushes (for `--help`, `--version`).
+///
+/// # Errors
+/// As [`line`].
+pub fn text(text: &str) -> Result<(), Failure> {
+    write_out(|out| out.write_all(text.as_bytes()))
+}
+
+fn write_out(
+    write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    if stdout_closed_at_start() {
+        return Err(Failure::stdout_closed());
+    }
     let mut out = std::io::stdout().lock();
-    out.write_fmt(args)
-        .and_then(|()| out.write_all(b"\n"))
+    write(&mut out)
         .and_then(|()| out.flush())
         .map_err(Failure::output)
+}
+
+/// Writes `args` and a newline to stderr; if stderr cannot take it (full, broken),
+/// there is nowhere left to complain, so the error is dropped, never a panic.
+pub fn note(args: fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_fmt(args)
+        .and_then(|()| err.write_all(b"\n"))
+        .and_then(|()| err.flush());
 }
 
 /// `println!` that returns `Result<(), Failure>` instead of panicking:
@@ -32,5 +98,13 @@ macro_rules! outln {
     };
     ($($arg:tt)*) => {
         $crate::output::line(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that never panics (see [`note`](crate::output::note)).
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::output::note(format_args!($($arg)*))
     };
 }

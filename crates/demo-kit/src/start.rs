@@ -4,40 +4,55 @@
 use ipc_core::cleanup::{self, Strategy};
 
 use crate::cli::{Cli, Usage};
+use crate::errln;
 use crate::failure::Failure;
-use crate::step::Steps;
+use crate::step::{Step, Steps};
 
-/// Parses the arguments (`--help` and bad usage exit here; `--explain` turns on
-/// [`ipc_core::explain`]), installs the cleanup `strategy` with its `farewell`,
-/// then runs `demo`. A [`Failure`] prints its line, unlinks what the demo still
-/// owns and exits 1.
+/// Parses the arguments (`--help`, `--version` and bad usage exit here;
+/// `--explain` turns on [`ipc_core::explain`]), installs the cleanup `strategy`
+/// with its `farewell` (a signal ignored at start stays ignored), then runs
+/// `demo`. A [`Failure`] prints its line, unlinks what the demo still owns and
+/// exits 1.
 pub fn start(
     usage: &Usage,
     strategy: Strategy,
     farewell: Option<&'static str>,
     demo: impl FnOnce(&Cli, &mut Steps) -> Result<(), Failure>,
 ) {
-    run(usage, Some((strategy, farewell)), demo);
+    run(usage, &[], Some((strategy, farewell)), demo);
+}
+
+/// As [`start`], for a demo that pauses at `steps` with `--step`: `--steps` lists
+/// them without running, and `--help` ends with them.
+pub fn start_stepped(
+    usage: &Usage,
+    steps: &[Step],
+    strategy: Strategy,
+    farewell: Option<&'static str>,
+    demo: impl FnOnce(&Cli, &mut Steps) -> Result<(), Failure>,
+) {
+    run(usage, steps, Some((strategy, farewell)), demo);
 }
 
 /// As [`start`], for a lab that installs its cleanup itself, at the moment its
 /// design needs (for example after forking, for the helper-thread strategy).
 pub fn start_lab(usage: &Usage, lab: impl FnOnce(&Cli, &mut Steps) -> Result<(), Failure>) {
-    run(usage, None, lab);
+    run(usage, &[], None, lab);
 }
 
 fn run(
     usage: &Usage,
+    steps: &[Step],
     cleanup: Option<(Strategy, Option<&'static str>)>,
     demo: impl FnOnce(&Cli, &mut Steps) -> Result<(), Failure>,
 ) {
-    let cli = Cli::parse(usage);
+    let cli = Cli::parse_stepped(usage, steps);
     if cli.explain {
         ipc_core::explain::enable();
     }
     if let Some((strategy, farewell)) = cleanup {
         if let Err(e) = cleanup::install(strategy, farewell) {
-            eprintln!("{}: {e}", usage.name);
+            errln!("{}: {e}", usage.name);
             std::process::exit(1);
         }
     }

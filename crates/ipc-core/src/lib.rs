@@ -57,7 +57,7 @@ pub mod process;
 pub mod termination;
 
 pub use deadline::Deadline;
-pub use error::{Error, Refusal, Result};
+pub use error::{strerror, Error, Refusal, Result};
 pub use kind::{ObjectKind, UnknownKind};
 pub use mq::{Capacity, MessageQueue, MqAttributes, MqOptions, Received};
 pub use name::{Name, NameError, NAME_MAX, SEM_NAME_MAX};

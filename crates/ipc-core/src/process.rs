@@ -33,9 +33,8 @@ pub struct Child {
     reaped: Option<ExitStatus>,
 }
 
-/// How a child ended.
+/// How a child ended: one of the two ways a process ends, so not `#[non_exhaustive]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ExitStatus {
     /// It called `_exit(code)` (or returned `code` from its closure).
     Exited(i32),

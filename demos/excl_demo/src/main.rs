@@ -5,7 +5,7 @@
 //! left in `/dev/shm` on purpose, so the second run has something to find;
 //! `excl_demo --unlink` removes it.
 
-use demo_kit::{Failure, Perror, Steps, Usage};
+use demo_kit::{errln, outln, Failure, Perror, Step, Steps, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, Errno, Mode, Name, SharedMemory, ShmOptions};
@@ -22,10 +22,32 @@ const USAGE: Usage = Usage {
     steps: true,
 };
 
+const CREATE: Step = Step {
+    what: "shm_open(\"/ep_exclusive\", O_CREAT|O_EXCL|O_RDWR, 0600)",
+    look: "ls -l /dev/shm/ep_exclusive: absent on a first run, there on a second",
+};
+const TRUNCATE: Step = Step {
+    what: "ftruncate(fd, 1024) (a first run, which created the object)",
+    look: "ls -l /dev/shm/ep_exclusive: created with size 0",
+};
+const OPEN: Step = Step {
+    what: "shm_open(\"/ep_exclusive\", O_RDWR, 0) (a later run, which met EEXIST)",
+    look: "ls -l /dev/shm/ep_exclusive: left by an earlier run",
+};
+const CLOSE: Step = Step {
+    what: "close(fd)",
+    look: "ls -l /proc/{pid}/fd: fd {fd} points at /dev/shm/ep_exclusive",
+};
+const UNLINK: Step = Step {
+    what: "shm_unlink(\"/ep_exclusive\") (with --unlink)",
+    look: "ls -l /dev/shm/ep_exclusive: still there",
+};
+const STEPS: &[Step] = &[CREATE, TRUNCATE, OPEN, CLOSE, UNLINK];
+
 fn main() {
     // A handler that unlinks with async-signal-safe calls: it needs no thread and
     // no descriptor, so the object still gets fd 3, as in C.
-    demo_kit::start(&USAGE, Strategy::InHandler, None, |cli, steps| {
+    demo_kit::start_stepped(&USAGE, STEPS, Strategy::InHandler, None, |cli, steps| {
         let name = Name::new(SHM_NAME).expect("the demo's name is valid");
         if cli.has("--unlink") {
             unlink(&name, steps)
@@ -41,10 +63,7 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
         access: Access::ReadWrite,
         mode: Mode::S_IRUSR | Mode::S_IWUSR,
     };
-    steps.pause(
-        "shm_open(\"/ep_exclusive\", O_CREAT|O_EXCL|O_RDWR, 0600)",
-        "ls -l /dev/shm/ep_exclusive: absent on a first run, there on a second",
-    );
+    steps.pause(&CREATE);
     // Owned for the cleanup only while this run creates it: interrupted half-way,
     // it is removed; finished, it is released and stays.
     let created = cleanup::own(ObjectKind::SharedMemory, name, || {
@@ -52,20 +71,14 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
     });
     let shm = match created {
         Ok(shm) => {
-            println!("Created new shared memory object");
-            steps.pause(
-                "ftruncate(fd, 1024)",
-                "ls -l /dev/shm/ep_exclusive: created with size 0",
-            );
+            outln!("Created new shared memory object")?;
+            steps.pause(&TRUNCATE);
             shm.set_len(SHM_SIZE).perror("ftruncate failed")?;
             shm
         }
         Err(e) if e.errno() == Errno::EEXIST => {
-            println!("Already exists, opening...");
-            steps.pause(
-                "shm_open(\"/ep_exclusive\", O_RDWR, 0)",
-                "ls -l /dev/shm/ep_exclusive: left by an earlier run",
-            );
+            outln!("Already exists, opening...")?;
+            steps.pause(&OPEN);
             let existing = ShmOptions {
                 creation: Creation::OpenExisting,
                 access: Access::ReadWrite,
@@ -75,30 +88,20 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
         }
         Err(e) => return Err(e).perror("shm_open (create exclusive) failed"),
     };
-    println!("fd = {}, ready to use", shm.raw_fd());
-    steps.pause(
-        "close(fd)",
-        &format!(
-            "ls -l /proc/{}/fd: fd {} points at /dev/shm/ep_exclusive",
-            std::process::id(),
-            shm.raw_fd()
-        ),
-    );
+    outln!("fd = {}, ready to use", shm.raw_fd())?;
+    steps.pause_with(&CLOSE, &[("fd", &shm.raw_fd())]);
     // Unchecked in the C program; a failure here is reported, and the run still
     // counts as done, as in C.
     if let Err(e) = shm.close() {
-        eprintln!("{}", e.perror_line("close"));
+        errln!("{}", e.perror_line("close"));
     }
     cleanup::release(ObjectKind::SharedMemory, name);
     Ok(())
 }
 
 fn unlink(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
-    steps.pause(
-        "shm_unlink(\"/ep_exclusive\")",
-        "ls -l /dev/shm/ep_exclusive: still there",
-    );
+    steps.pause(&UNLINK);
     SharedMemory::unlink(name).perror("shm_unlink failed")?;
-    println!("Unlinked {SHM_NAME}");
+    outln!("Unlinked {SHM_NAME}")?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! (now it is gone). A queue left by a crashed run is unlinked and created again.
 //! Ctrl+C at any point unlinks the queue and prints `Cleaned up. Exiting.`.
 
-use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
+use demo_kit::{create_replacing_stale, errln, outln, Failure, Perror, Step, Steps, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
 use ipc_core::{Access, Capacity, Creation, MessageQueue, Mode, MqOptions, Name};
@@ -32,13 +32,39 @@ const USAGE: Usage = Usage {
     steps: true,
 };
 
+const CREATE: Step = Step {
+    what: "mq_open(\"/ep_mq_lifecycle\", O_CREAT|O_EXCL|O_RDWR, 0644, {maxmsg 5, msgsize 128})",
+    look: "no queue yet: scripts/inspect, or ls /dev/mqueue with an mqueue filesystem mounted",
+};
+const SEND: Step = Step {
+    what: "mq_send x3 with priorities 1, 9, 5",
+    look: "the queue exists and is empty: cat /dev/mqueue/ep_mq_lifecycle shows QSIZE:0",
+};
+const RECEIVE: Step = Step {
+    what: "mq_receive x3",
+    look: "QSIZE in /dev/mqueue/ep_mq_lifecycle now counts the bytes of 3 messages",
+};
+const CLOSE: Step = Step {
+    what: "mq_close",
+    look: "the queue is empty again (QSIZE:0) but still exists",
+};
+const UNLINK: Step = Step {
+    what: "mq_unlink(\"/ep_mq_lifecycle\")",
+    look: "no process holds the queue, yet it is still listed: kernel persistence",
+};
+const STEPS: &[Step] = &[CREATE, SEND, RECEIVE, CLOSE, UNLINK];
+
 fn main() {
     // No fork here, and the queue needs mq_unlink, which a signal handler may not
     // call: the cleanup runs on a helper thread.
     let farewell = Some("\nCleaned up. Exiting.\n");
-    demo_kit::start(&USAGE, Strategy::HelperThread, farewell, |_, steps| {
-        run(steps)
-    });
+    demo_kit::start_stepped(
+        &USAGE,
+        STEPS,
+        Strategy::HelperThread,
+        farewell,
+        |_, steps| run(steps),
+    );
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
@@ -55,66 +81,51 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     };
 
     // Step 1: create.
-    steps.pause(
-        "mq_open(\"/ep_mq_lifecycle\", O_CREAT|O_EXCL|O_RDWR, 0644, {maxmsg 5, msgsize 128})",
-        "no queue yet: scripts/inspect, or ls /dev/mqueue with an mqueue filesystem mounted",
-    );
+    steps.pause(&CREATE);
     let queue = create_replacing_stale("mq_lifecycle", ObjectKind::MessageQueue, &name, || {
         MessageQueue::open(&name, &options)
     })
     .perror("mq_open failed")?;
-    println!("Queue created: {MQ_NAME}");
+    outln!("Queue created: {MQ_NAME}")?;
 
     // Step 2: send three messages with different priorities.
-    steps.pause(
-        "mq_send x3 with priorities 1, 9, 5",
-        "the queue exists and is empty: cat /dev/mqueue/ep_mq_lifecycle shows QSIZE:0",
-    );
+    steps.pause(&SEND);
     for (message, priority) in MESSAGES {
         if let Err(failure) = queue.send(message, priority).perror("mq_send failed") {
             // The C program does not check mq_send; the port reports and goes on as it does.
-            eprintln!("{}", failure.line());
+            errln!("{}", failure.line());
         }
     }
-    println!("Sent 3 messages");
+    outln!("Sent 3 messages")?;
 
     // Step 3: receive, highest priority first.
-    println!("\nReceiving (highest priority first):");
-    steps.pause(
-        "mq_receive x3",
-        "QSIZE in /dev/mqueue/ep_mq_lifecycle now counts the bytes of 3 messages",
-    );
+    outln!("\nReceiving (highest priority first):")?;
+    steps.pause(&RECEIVE);
     let mut buf = [0u8; MSG_SIZE];
     for _ in 0..3 {
         match queue.receive(&mut buf).perror("mq_receive failed") {
             Ok(got) => {
                 let text = c_string(&buf[..got.len]);
-                println!(" [prio={}] {}", got.priority, String::from_utf8_lossy(text));
+                outln!(" [prio={}] {}", got.priority, String::from_utf8_lossy(text))?;
             }
             Err(failure) => {
-                eprintln!("{}", failure.line());
+                errln!("{}", failure.line());
                 break;
             }
         }
     }
 
     // Step 4: close; the queue stays.
-    steps.pause(
-        "mq_close",
-        "the queue is empty again (QSIZE:0) but still exists",
-    );
+    steps.pause(&CLOSE);
     if let Err(failure) = queue.close().perror("mq_close failed") {
-        eprintln!("{}", failure.line());
+        errln!("{}", failure.line());
     }
-    println!("\nClosed handle. Queue still in kernel.");
+    outln!("\nClosed handle. Queue still in kernel.")?;
 
     // Step 5: unlink; now it is gone.
-    steps.pause(
-        "mq_unlink(\"/ep_mq_lifecycle\")",
-        "no process holds the queue, yet it is still listed: kernel persistence",
-    );
+    steps.pause(&UNLINK);
     cleanup::unlink(ObjectKind::MessageQueue, &name).perror("mq_unlink failed")?;
-    println!("Queue unlinked. Object destroyed.");
+    outln!("Queue unlinked. Object destroyed.")?;
     Ok(())
 }
 

@@ -6,9 +6,11 @@
 
 use std::time::Duration;
 
-use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
+use demo_kit::{
+    create_replacing_stale, errln, outln, Failure, Partner, Perror, Step, Steps, Usage,
+};
 use ipc_core::cleanup::{self, Strategy};
-use ipc_core::process::{self, ExitStatus};
+use ipc_core::process;
 use ipc_core::ObjectKind;
 use ipc_core::{Creation, Mode, Name, SemOptions, Semaphore};
 
@@ -25,10 +27,38 @@ const USAGE: Usage = Usage {
     steps: true,
 };
 
+const CREATE: Step = Step {
+    what: "sem_open /ep_sem_empty (value 1) and /ep_sem_full (value 0), O_CREAT|O_EXCL, 0644",
+    look: "ls -l /dev/shm/sem.*: nothing yet",
+};
+const FORK: Step = Step {
+    what: "fork: the child becomes the consumer",
+    look: "ls -l /dev/shm/sem.*: both semaphores exist (32 bytes each)",
+};
+const PRODUCE: Step = Step {
+    what: "produce 4 items, 100 ms apart",
+    look: "ps -o pid,stat,wchan,cmd --ppid {pid}: the consumer waits in sem_wait",
+};
+const WAIT: Step = Step {
+    what: "waitpid for the consumer",
+    look: "the consumer has read every item and exits",
+};
+const CLOSE: Step = Step {
+    what: "sem_close both",
+    look: "ls -l /dev/shm/sem.*: still there after this step: closing does not destroy",
+};
+const UNLINK: Step = Step {
+    what: "sem_unlink both",
+    look: "ls -l /dev/shm/sem.*: still there, no process holds them",
+};
+const STEPS: &[Step] = &[CREATE, FORK, PRODUCE, WAIT, CLOSE, UNLINK];
+
 fn main() {
     // This demo forks, and a forked child has no helper thread: the handler cleans
     // up itself, with async-signal-safe calls, in whichever process it runs.
-    demo_kit::start(&USAGE, Strategy::InHandler, None, |_, steps| run(steps));
+    demo_kit::start_stepped(&USAGE, STEPS, Strategy::InHandler, None, |_, steps| {
+        run(steps)
+    });
 }
 
 /// `sem_open(name, O_CREAT|O_EXCL, 0644, value)`; a semaphore left by a crashed run
@@ -49,17 +79,11 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     let empty_name = Name::new(SEM_EMPTY).expect("the demo's name is valid");
     let full_name = Name::new(SEM_FULL).expect("the demo's name is valid");
 
-    steps.pause(
-        "sem_open /ep_sem_empty (value 1) and /ep_sem_full (value 0), O_CREAT|O_EXCL, 0644",
-        "ls -l /dev/shm/sem.*: nothing yet",
-    );
+    steps.pause(&CREATE);
     let empty = create(&empty_name, 1)?;
     let full = create(&full_name, 0)?;
 
-    steps.pause(
-        "fork: the child becomes the consumer",
-        "ls -l /dev/shm/sem.*: both semaphores exist (32 bytes each)",
-    );
+    steps.pause(&FORK);
     let (consumer, (empty, full)) = process::fork((empty, full), |(empty, full)| {
         match consume(&empty, &full) {
             Ok(()) => {
@@ -68,59 +92,44 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
                 0
             }
             Err(failure) => {
-                eprintln!("{}", failure.line());
+                errln!("{} (in the consumer)", failure.line());
                 1
             }
         }
     })
     .perror("fork")?;
+    // From here on, a failure of the parent (a `?`) drops the partner, which stops
+    // the consumer, and a consumer that ends early ends the producer's waits.
+    let mut consumer = Partner::new(consumer, "sem_producer_consumer", "the consumer");
 
-    steps.pause(
-        "produce 4 items, 100 ms apart",
-        &format!(
-            "ps -o pid,stat,wchan,cmd --ppid {}: the consumer waits in sem_wait",
-            std::process::id()
-        ),
-    );
+    steps.pause(&PRODUCE);
     for item in 1..=ROUNDS {
-        empty.wait().perror("sem_wait")?;
-        println!("Producer: wrote item {item}");
+        consumer.wait_on(&empty)?;
+        outln!("Producer: wrote item {item}")?;
         full.post().perror("sem_post")?;
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    steps.pause(
-        "waitpid for the consumer",
-        "the consumer has read every item and exits",
-    );
-    let status = consumer.wait().perror("waitpid")?;
+    steps.pause(&WAIT);
+    let status = consumer.finish()?;
 
-    steps.pause(
-        "sem_close both",
-        "ls -l /dev/shm/sem.*: still there after this step: closing does not destroy",
-    );
+    steps.pause(&CLOSE);
     empty.close().perror("sem_close")?;
     full.close().perror("sem_close")?;
 
-    steps.pause(
-        "sem_unlink both",
-        "ls -l /dev/shm/sem.*: still there, no process holds them",
-    );
+    steps.pause(&UNLINK);
     cleanup::unlink(ObjectKind::Semaphore, &empty_name).perror("sem_unlink")?;
     cleanup::unlink(ObjectKind::Semaphore, &full_name).perror("sem_unlink")?;
-    println!("Done.");
-    if status != ExitStatus::Exited(0) {
-        eprintln!("sem_producer_consumer: the consumer ended with {status:?}");
-        std::process::exit(1);
-    }
-    Ok(())
+    outln!("Done.")?;
+    consumer.check(status)
 }
 
-/// The child's part: wait for an item, take it, free the slot.
+/// The child's part: wait for an item, take it, free the slot. Its waits end if
+/// the producer dies (`PR_SET_PDEATHSIG`); a producer that fails stops it first.
 fn consume(empty: &Semaphore, full: &Semaphore) -> Result<(), Failure> {
     for item in 1..=ROUNDS {
         full.wait().perror("sem_wait")?;
-        println!("Consumer: read item {item}");
+        outln!("Consumer: read item {item}")?;
         empty.post().perror("sem_post")?;
     }
     Ok(())

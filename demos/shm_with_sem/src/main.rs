@@ -7,9 +7,11 @@
 
 use std::time::Duration;
 
-use demo_kit::{create_replacing_stale, Failure, Perror, Steps, Usage};
+use demo_kit::{
+    create_replacing_stale, errln, outln, Failure, Partner, Perror, Step, Steps, Usage,
+};
 use ipc_core::cleanup::{self, Strategy};
-use ipc_core::process::{self, ExitStatus};
+use ipc_core::process;
 use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Creation, Mapping, Mode, Name, SemOptions, Semaphore, SharedMemory, ShmOptions,
@@ -28,20 +30,56 @@ const USAGE: Usage = Usage {
     steps: true,
 };
 
+const OPEN: Step = Step {
+    what: "shm_open(\"/ep_safe_shm\", O_CREAT|O_RDWR, 0600)",
+    look: "ls -l /dev/shm: no ep_safe_shm yet",
+};
+const TRUNCATE: Step = Step {
+    what: "ftruncate(fd, 256)",
+    look: "ls -l /dev/shm/ep_safe_shm: size 0",
+};
+const MAP: Step = Step {
+    what: "mmap 256 bytes, MAP_SHARED",
+    look: "ls -l /dev/shm/ep_safe_shm: size 256",
+};
+const CLOSE: Step = Step {
+    what: "close(fd): the mapping stays",
+    look: "grep ep_safe_shm /proc/{pid}/maps; ls -l /proc/{pid}/fd",
+};
+const LOCK: Step = Step {
+    what: "sem_open(\"/ep_shm_lock\", O_CREAT|O_EXCL, 0644, 1)",
+    look: "the fd is gone from /proc/{pid}/fd, the mapping is still in /proc/{pid}/maps",
+};
+const FORK: Step = Step {
+    what: "fork; the parent then writes under the lock while the child sleeps 1 s",
+    look: "ls -l /dev/shm: ep_safe_shm and sem.ep_shm_lock",
+};
+const WAIT: Step = Step {
+    what: "wait for the child",
+    look: "grep ep_safe_shm /proc/{child}/maps: the child maps it too",
+};
+const UNMAP: Step = Step {
+    what: "munmap and sem_close",
+    look: "grep ep_safe_shm /proc/{pid}/maps",
+};
+const UNLINK: Step = Step {
+    what: "shm_unlink and sem_unlink",
+    look: "ls -l /dev/shm: unmapped and closed, both objects are still there",
+};
+const STEPS: &[Step] = &[OPEN, TRUNCATE, MAP, CLOSE, LOCK, FORK, WAIT, UNMAP, UNLINK];
+
 fn main() {
     // This demo forks: the handler cleans up itself, with async-signal-safe calls.
-    demo_kit::start(&USAGE, Strategy::InHandler, None, |_, steps| run(steps));
+    demo_kit::start_stepped(&USAGE, STEPS, Strategy::InHandler, None, |_, steps| {
+        run(steps)
+    });
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
     let shm_name = Name::new(SHM_NAME).expect("the demo's name is valid");
     let sem_name = Name::new(SEM_NAME).expect("the demo's name is valid");
-    let pid = std::process::id();
 
-    steps.pause(
-        "shm_open(\"/ep_safe_shm\", O_CREAT|O_RDWR, 0600)",
-        "ls -l /dev/shm: no ep_safe_shm yet",
-    );
+    steps.pause(&OPEN);
     let shm_options = ShmOptions {
         creation: Creation::OpenOrCreate,
         access: Access::ReadWrite,
@@ -52,33 +90,21 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     })
     .perror("shm_open")?;
 
-    steps.pause("ftruncate(fd, 256)", "ls -l /dev/shm/ep_safe_shm: size 0");
+    steps.pause(&TRUNCATE);
     shm.set_len(SHM_SIZE as u64).perror("ftruncate")?;
 
-    steps.pause(
-        "mmap 256 bytes, MAP_SHARED",
-        "ls -l /dev/shm/ep_safe_shm: size 256",
-    );
+    steps.pause(&MAP);
     let map = shm.map(SHM_SIZE).perror("mmap")?;
 
-    steps.pause(
-        "close(fd): the mapping stays",
-        &format!("grep ep_safe_shm /proc/{pid}/maps; ls -l /proc/{pid}/fd"),
-    );
+    steps.pause(&CLOSE);
     shm.close().perror("close")?;
 
-    steps.pause(
-        "sem_open(\"/ep_shm_lock\", O_CREAT|O_EXCL, 0644, 1)",
-        &format!("the fd is gone from /proc/{pid}/fd, the mapping is still in /proc/{pid}/maps"),
-    );
+    steps.pause(&LOCK);
     let lock = create_lock(&sem_name)?;
 
     map.write_c_string(b"initial data").perror("snprintf")?;
 
-    steps.pause(
-        "fork; the parent then writes under the lock while the child sleeps 1 s",
-        "ls -l /dev/shm: ep_safe_shm and sem.ep_shm_lock",
-    );
+    steps.pause(&FORK);
     let (child, (map, lock)) =
         process::fork((map, lock), |(map, lock)| match child_part(&map, &lock) {
             Ok(()) => {
@@ -87,49 +113,40 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
                 0
             }
             Err(failure) => {
-                eprintln!("{}", failure.line());
+                errln!("{} (in the child)", failure.line());
                 1
             }
         })
         .perror("fork")?;
+    // From here on, a failure of the parent (a `?`) drops the partner, which stops
+    // the child, and a child that ends early ends the parent's waits for the lock.
+    let mut child = Partner::new(child, "shm_with_sem", "the child");
 
-    lock.wait().perror("sem_wait")?;
+    child.wait_on(&lock)?;
     map.write_c_string(b"written by parent")
         .perror("snprintf")?;
-    println!("Parent wrote: '{}'", text(&map));
+    let wrote = outln!("Parent wrote: '{}'", text(&map));
+    // Given back even if the line could not be written: never fail holding it.
     lock.post().perror("sem_post")?;
+    wrote?;
 
-    steps.pause(
-        "wait for the child",
-        &format!(
-            "grep ep_safe_shm /proc/{}/maps: the child maps it too",
-            child.pid()
-        ),
-    );
-    let status = child.wait().perror("waitpid")?;
+    let child_pid = child.pid().expect("not reaped yet");
+    steps.pause_with(&WAIT, &[("child", &child_pid)]);
+    let status = child.finish()?;
 
-    lock.wait().perror("sem_wait")?;
-    println!("Parent final read: '{}'", text(&map));
+    child.wait_on(&lock)?;
+    let read = outln!("Parent final read: '{}'", text(&map));
     lock.post().perror("sem_post")?;
+    read?;
 
-    steps.pause(
-        "munmap and sem_close",
-        &format!("grep ep_safe_shm /proc/{pid}/maps"),
-    );
+    steps.pause(&UNMAP);
     map.unmap().perror("munmap")?;
     lock.close().perror("sem_close")?;
-    steps.pause(
-        "shm_unlink and sem_unlink",
-        "ls -l /dev/shm: unmapped and closed, both objects are still there",
-    );
+    steps.pause(&UNLINK);
     cleanup::unlink(ObjectKind::SharedMemory, &shm_name).perror("shm_unlink")?;
     cleanup::unlink(ObjectKind::Semaphore, &sem_name).perror("sem_unlink")?;
-    println!("All cleaned up.");
-    if status != ExitStatus::Exited(0) {
-        eprintln!("shm_with_sem: the child ended with {status:?}");
-        std::process::exit(1);
-    }
-    Ok(())
+    outln!("All cleaned up.")?;
+    child.check(status)
 }
 
 /// `sem_open(name, O_CREAT|O_EXCL, 0644, 1)`; a lock left by a crashed run is
@@ -147,14 +164,16 @@ fn create_lock(name: &Name) -> Result<Semaphore, Failure> {
 }
 
 /// The child's part: let the parent go first (the C program's `sleep(1)`), then
-/// read and answer under the lock.
+/// read and answer under the lock, which it gives back whatever happens (a line it
+/// cannot write included), so it never ends holding it. Its wait ends if the parent
+/// dies (`PR_SET_PDEATHSIG`); a parent that fails stops it first.
 fn child_part(map: &Mapping, lock: &Semaphore) -> Result<(), Failure> {
     std::thread::sleep(Duration::from_secs(1));
     lock.wait().perror("sem_wait")?;
-    println!("Child reads: '{}'", text(map));
-    map.write_c_string(b"updated by child").perror("snprintf")?;
-    lock.post().perror("sem_post")?;
-    Ok(())
+    let turn = outln!("Child reads: '{}'", text(map))
+        .and_then(|()| map.write_c_string(b"updated by child").perror("snprintf"));
+    let released = lock.post().perror("sem_post");
+    turn.and(released)
 }
 
 /// The C string at the start of the mapping, as `printf("%s", ptr)` prints it.

@@ -10,7 +10,7 @@
 //! fork *before* installing it: children registered then are stopped (sent the
 //! same signal, and reaped) like those of the in-handler strategy.
 
-use super::registry::{self, termination_set};
+use super::registry;
 use crate::error::{Error, Result};
 use crate::kind::ObjectKind;
 use crate::name::Name;
@@ -18,7 +18,15 @@ use crate::name::Name;
 /// Blocks the termination signals in the calling thread (and so in every thread it
 /// starts later) and starts the thread that waits for them.
 pub(crate) fn install() -> Result<()> {
-    let set = termination_set();
+    let answered = registry::answered();
+    if answered.is_empty() {
+        // Every one is ignored: nothing to wait for.
+        return Ok(());
+    }
+    let mut set = nix::sys::signal::SigSet::empty();
+    for signal in answered {
+        set.add(signal);
+    }
     set.thread_block()
         .map_err(|errno| Error::os("pthread_sigmask", None, errno))?;
     std::thread::Builder::new()
@@ -61,7 +69,7 @@ fn clean_up_and_exit(signal: i32) -> ! {
         for object in registry.objects.iter().filter(|o| o.used && o.owner == me) {
             // The name was valid when it was registered.
             if let Ok(name) = Name::from_bytes(object.name_bytes()) {
-                report(object.kind.unlink(&name), object.kind);
+                report(object.kind.unlink(&name), object.kind, &name);
             }
         }
         if let Some(farewell) = registry.farewell {
@@ -74,11 +82,14 @@ fn clean_up_and_exit(signal: i32) -> ! {
     })
 }
 
-fn report(result: Result<()>, kind: ObjectKind) {
-    if let Err(e) = result {
-        // Gone already is what we wanted; anything else is worth a line.
-        if e.errno() != nix::errno::Errno::ENOENT {
-            eprintln!("cleanup: {e} ({kind})");
-        }
-    }
+/// Says on stderr what was removed, or why not (gone already is what we wanted).
+/// A failed write to stderr is ignored: the cleanup goes on.
+fn report(result: Result<()>, kind: ObjectKind, name: &Name) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = match result {
+        Ok(()) => writeln!(err, "cleanup: removed {kind} {name}"),
+        Err(e) if e.errno() == nix::errno::Errno::ENOENT => Ok(()),
+        Err(e) => writeln!(err, "cleanup: {e} ({kind})"),
+    };
 }

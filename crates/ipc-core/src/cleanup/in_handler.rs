@@ -13,16 +13,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use libc::c_int;
 
-use super::registry::{self, Registry, TERMINATION};
+use super::registry::{self, Registry};
 use crate::error::{Error, Result};
 
 /// Set by the first handler run, so a second signal arriving during the cleanup
 /// (say SIGTERM after SIGINT) does not start it again.
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
-/// Installs the handler for every termination signal.
+/// Installs the handler for every termination signal not ignored now.
 pub(crate) fn install() -> Result<()> {
-    for signal in TERMINATION {
+    for signal in registry::answered() {
         let number = signal as c_int;
         // SAFETY: `on_signal` only makes async-signal-safe calls (getpid, waitpid,
         // kill, unlink, write, _exit), allocates nothing, takes no lock (it spins on
@@ -102,6 +102,14 @@ fn unlink_objects(registry: &Registry, me: libc::pid_t) {
         // SAFETY: reading errno is async-signal-safe.
         let errno = unsafe { *libc::__errno_location() };
         crate::explain::unlink_in_handler(&path[..prefix.len() + name.len()], rc, errno);
+        if rc == 0 {
+            // Say what was removed, on stderr (stdout is the C program's).
+            write_all(libc::STDERR_FILENO, b"cleanup: removed ");
+            write_all(libc::STDERR_FILENO, object.kind.label().as_bytes());
+            write_all(libc::STDERR_FILENO, b" ");
+            write_all(libc::STDERR_FILENO, object.name_bytes());
+            write_all(libc::STDERR_FILENO, b"\n");
+        }
     }
 }
 

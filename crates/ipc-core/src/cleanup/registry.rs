@@ -188,6 +188,27 @@ fn take_busy() {
     }
 }
 
+/// Whether `signal`'s disposition is `SIG_IGN` now.
+fn is_ignored(signal: Signal) -> bool {
+    // SAFETY: `sigaction` with a null new action only reads the current one into
+    // `old`, a zeroed `sigaction` (integers, a mask and pointers, for which all zero
+    // bytes is a valid value) that lives for the call.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal as libc::c_int, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// The termination signals the cleanup answers: those not ignored now. A signal
+/// ignored when the program started (`nohup`, a script's `cmd &`) stays ignored.
+pub(crate) fn answered() -> Vec<Signal> {
+    TERMINATION
+        .into_iter()
+        .filter(|&signal| !is_ignored(signal))
+        .collect()
+}
+
 /// The termination signals as a set.
 pub(crate) fn termination_set() -> SigSet {
     let mut set = SigSet::empty();

@@ -1,0 +1,58 @@
+//! `shm_with_sem` with a stdout that cannot take its transcript: `> /dev/full`, `>&-`,
+//! a broken pipe and `| head -1`, each also interrupted at every step and at random
+//! moments. Every run fails cleanly: status 1 and a line on stderr (or 0 when every
+//! line got through), no panic, no process and no object left, in bounded time.
+//!
+//! Steps: 1 shm_open, 2 ftruncate, 3 mmap, 4 close, 5 sem_open, 6 fork, 7 waitpid,
+//! 8 munmap + sem_close, 9 shm_unlink + sem_unlink.
+
+use std::time::Duration;
+
+use demo_harness::broken_stdout::{self, Sink};
+use demo_harness::{Demo, Objects, Target};
+use ipc_core::ObjectKind;
+use nix::sys::signal::Signal;
+
+const DEMO: Demo = Demo {
+    name: "shm_with_sem",
+    bin: env!("CARGO_BIN_EXE_shm_with_sem"),
+    objects: Objects(&[
+        (ObjectKind::SharedMemory, "/ep_safe_shm"),
+        (ObjectKind::Semaphore, "/ep_shm_lock"),
+    ]),
+};
+
+#[test]
+fn full_closed_broken_or_head_stdout_fails_cleanly() {
+    let _lock = DEMO.lock();
+    broken_stdout::assert_every_sink_fails_cleanly(&DEMO, false);
+}
+
+#[test]
+fn ctrl_c_at_every_step_with_stdout_closed() {
+    let _lock = DEMO.lock();
+    let reached =
+        broken_stdout::interrupt_every_step(&DEMO, Sink::Closed, Signal::SIGINT, Target::Group);
+    assert!(reached >= 1, "not even the first step was reached");
+}
+
+#[test]
+fn sigterm_to_the_parent_at_every_step_into_a_broken_pipe() {
+    let _lock = DEMO.lock();
+    let reached = broken_stdout::interrupt_every_step(
+        &DEMO,
+        Sink::BrokenPipe,
+        Signal::SIGTERM,
+        Target::Parent,
+    );
+    assert!(reached >= 1, "not even the first step was reached");
+}
+
+#[test]
+fn random_interrupts_with_stdout_closed_broken_or_full_leak_nothing() {
+    let _lock = DEMO.lock();
+    for sink in Sink::ALL {
+        let runs = broken_stdout::soak(&DEMO, sink, 1, Duration::from_millis(50));
+        assert!(runs > 0);
+    }
+}
