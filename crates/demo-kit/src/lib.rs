@@ -5,7 +5,8 @@
 //! - [`step`]: the `--step` pauses, on stderr so stdout stays the transcript;
 //! - [`output`]: [`outln!`], `println!` that fails instead of panicking;
 //! - [`failure`]: `perror`-style failures that unlink what the demo owns and exit 1;
-//! - [`stale`]: recreating an object a crashed run left behind;
+//! - [`stale`]: recreating an object a crashed run left behind, never one in use;
+//! - [`names`]: the C names, or names of one's own on a shared machine;
 //! - [`start`]: the `main` every demo shares.
 
 #![deny(missing_docs)]
@@ -13,6 +14,7 @@
 pub mod cli;
 pub mod facility;
 pub mod failure;
+pub mod names;
 pub mod output;
 pub mod stale;
 pub mod start;

@@ -110,10 +110,10 @@ pub enum BlindSpot {
     /// This many processes' descriptors or mappings could not be read (they
     /// belong to another user).
     Unreadable(usize),
-    /// This process lives in a PID namespace nested this many levels deep: the
+    /// This process lives in a nested PID namespace (not the initial one): the
     /// processes outside it are not in its `/proc`, yet may share its IPC
     /// namespace and `/dev/shm` (a container started with `--ipc=host`).
-    NestedPidNamespace(usize),
+    NestedPidNamespace,
 }
 
 impl fmt::Display for BlindSpot {
@@ -132,9 +132,8 @@ impl fmt::Display for BlindSpot {
             BlindSpot::Unreadable(n) => {
                 write!(f, "{n} processes belong to other users and could not be examined")
             }
-            BlindSpot::NestedPidNamespace(levels) => write!(
-                f,
-                "this process runs in a nested PID namespace ({levels} level(s) down): processes outside it are invisible here but may share its objects"
+            BlindSpot::NestedPidNamespace => f.write_str(
+                "this process runs in a nested PID namespace: processes outside it are invisible here but may share its objects",
             ),
         }
     }
@@ -180,10 +179,8 @@ impl Scan {
                 scan.blind.push(BlindSpot::HiddenProcesses(option));
             }
         }
-        if let Some(levels) = nested_pid_levels().filter(|&l| l > 0) {
-            if !options.trust_pid_namespace {
-                scan.blind.push(BlindSpot::NestedPidNamespace(levels));
-            }
+        if in_nested_pid_namespace() && !options.trust_pid_namespace {
+            scan.blind.push(BlindSpot::NestedPidNamespace);
         }
         let mut users = BTreeMap::new();
         let mut unreadable = 0;
@@ -274,12 +271,17 @@ fn proc_self_pid() -> Option<i32> {
     std::fs::read_link("/proc/self").ok()?.to_str()?.parse().ok()
 }
 
-/// How many PID namespaces this one is nested in (the `NSpid` line of
-/// `/proc/self/status` has one pid per level).
-fn nested_pid_levels() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
-    Some(line.split_whitespace().count().saturating_sub(1))
+/// The inode of the initial PID namespace, fixed by the kernel
+/// (`PROC_PID_INIT_INO` in `include/linux/proc_ns.h`).
+const INITIAL_PID_NAMESPACE: &str = "pid:[4026531836]";
+
+/// Whether this process is outside the initial PID namespace. (The `NSpid` line of
+/// `/proc/self/status` cannot tell: it starts at the namespace of the `/proc`
+/// mounted, so a container's own `/proc` shows one level.) If the link cannot be
+/// read, the answer is yes: a scan that cannot tell must not claim to see all.
+fn in_nested_pid_namespace() -> bool {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map_or(true, |link| link.as_os_str() != INITIAL_PID_NAMESPACE)
 }
 
 /// The `hidepid=...` option of the `/proc` mount, unless it is `0` or `off`.

@@ -68,9 +68,11 @@ pub fn rm(args: RmArgs) -> Result<(), Failure> {
 
 /// `posix-ipc clean`: by prefix, or only orphans, or both.
 pub fn clean(args: CleanArgs) -> Result<(), Failure> {
-    let prefix = args.prefix.clone().unwrap_or_else(|| b"/".to_vec());
+    let prefix = args.prefix.clone().map_or_else(|| b"/".to_vec(), |p| p.0);
     if args.prefix.is_some() && prefix == b"/" && !args.all {
-        Cli::command()
+        let mut command = Cli::command();
+        let clean = command.find_subcommand_mut("clean").expect("clean is a subcommand");
+        clean
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
                 "an empty prefix or a bare '/' matches every object: add --all if that is what you mean",
@@ -163,7 +165,7 @@ fn hint(scan: &crate::holders::Scan) -> &'static str {
     if scan
         .blind_spots()
         .iter()
-        .all(|b| matches!(b, BlindSpot::NestedPidNamespace(_)))
+        .all(|b| matches!(b, BlindSpot::NestedPidNamespace))
     {
         " (inside a container whose IPC namespace and /dev/shm are its own, add --trust-pid-namespace)"
     } else {

@@ -93,7 +93,7 @@ pub struct ListArgs {
     /// Only names starting with this (with or without the leading '/'; escapes as
     /// ls shows them).
     #[arg(long, value_parser = parse_prefix)]
-    pub prefix: Option<Vec<u8>>,
+    pub prefix: Option<Prefix>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -307,7 +307,7 @@ pub struct CleanArgs {
     /// Remove objects whose names start with this (escapes as ls shows them). An
     /// empty prefix or a bare '/' matches every object: refused without --all.
     #[arg(long, value_parser = parse_prefix)]
-    pub prefix: Option<Vec<u8>>,
+    pub prefix: Option<Prefix>,
     /// Let an empty or bare '/' prefix match every object.
     #[arg(long, requires = "prefix")]
     pub all: bool,
@@ -345,13 +345,17 @@ fn parse_shown_name(text: &str) -> Result<Name, String> {
     })
 }
 
+/// A name prefix, as bytes with its leading '/'.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prefix(pub Vec<u8>);
+
 /// A prefix as `ls` shows names, with its leading '/' added if missing.
-fn parse_prefix(text: &str) -> Result<Vec<u8>, String> {
+fn parse_prefix(text: &str) -> Result<Prefix, String> {
     let bytes = crate::render::unescape(text)?;
-    Ok(match bytes.first() {
+    Ok(Prefix(match bytes.first() {
         Some(b'/') => bytes,
         _ => [b"/", &bytes[..]].concat(),
-    })
+    }))
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {

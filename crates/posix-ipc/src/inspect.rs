@@ -7,7 +7,7 @@ use crate::render::{full, json, out, table};
 
 /// `posix-ipc ls`.
 pub fn ls(args: ListArgs) -> Result<(), Failure> {
-    let prefix = args.prefix.clone().unwrap_or_else(|| b"/".to_vec());
+    let prefix = args.prefix.clone().map_or_else(|| b"/".to_vec(), |p| p.0);
     let inventory = collect(args.kind, &prefix, args.scan.options());
     if let Some(why) = &inventory.queues_unavailable {
         eprintln!("posix-ipc: message queues not listed: {why}");
