@@ -53,7 +53,10 @@ mod tests {
 
     #[test]
     fn the_default_is_the_c_name() {
-        assert_eq!(prefixed("/ep_exclusive", Some("")).unwrap().to_string(), "/ep_exclusive");
+        assert_eq!(
+            prefixed("/ep_exclusive", Some("")).unwrap().to_string(),
+            "/ep_exclusive"
+        );
     }
 
     #[test]

@@ -38,7 +38,12 @@ fn an_object_another_process_holds_is_left_alone() {
         .spawn()
         .unwrap();
     let mut ready = [0u8; 6];
-    holder.stdout.as_mut().unwrap().read_exact(&mut ready).unwrap();
+    holder
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut ready)
+        .unwrap();
 
     let result = create_replacing_stale("test", ObjectKind::SharedMemory, &name, || create(&name));
     let still = std::fs::metadata(path(&name)).map(|m| m.ino());

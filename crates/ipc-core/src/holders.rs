@@ -268,7 +268,11 @@ impl Scan {
 
 /// The pid `/proc/self` points to.
 fn proc_self_pid() -> Option<i32> {
-    std::fs::read_link("/proc/self").ok()?.to_str()?.parse().ok()
+    std::fs::read_link("/proc/self")
+        .ok()?
+        .to_str()?
+        .parse()
+        .ok()
 }
 
 /// The inode of the initial PID namespace, fixed by the kernel
@@ -288,7 +292,8 @@ fn in_nested_pid_namespace() -> bool {
 fn hidepid_option() -> Option<String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     info.lines()
-        .filter_map(|line| {
+        .rev()
+        .find_map(|line| {
             let (before, after) = line.split_once(" - ")?;
             let point = before.split_whitespace().nth(4)?;
             let mut after = after.split_whitespace();
@@ -296,7 +301,6 @@ fn hidepid_option() -> Option<String> {
             let options = after.nth(1)?;
             (point == "/proc" && fstype == "proc").then(|| options.to_owned())
         })
-        .last()
         .and_then(|options| {
             options
                 .split(',')
@@ -458,12 +462,7 @@ pub fn remove_unheld(
     let before = match &path {
         Some(path) => match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.file_type().is_file() => Some((meta.dev(), meta.ino())),
-            Ok(_) => {
-                return Removal::Unsure(format!(
-                    "{} is not a regular file",
-                    path.display()
-                ))
-            }
+            Ok(_) => return Removal::Unsure(format!("{} is not a regular file", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Removal::Gone,
             Err(e) => return Removal::Unsure(format!("lstat {}: {e}", path.display())),
         },
@@ -492,8 +491,9 @@ pub fn remove_unheld(
         }
     }
     let still_same = || match (&path, id) {
-        (Some(path), Some(id)) => std::fs::symlink_metadata(path)
-            .is_ok_and(|m| (m.dev(), m.ino()) == id),
+        (Some(path), Some(id)) => {
+            std::fs::symlink_metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == id)
+        }
         _ => true,
     };
     let lease = opened.as_ref().map(|o| Lease::take(o.fd()));
@@ -535,11 +535,7 @@ fn unlinked(result: crate::Result<()>, opened_meanwhile: bool) -> Removal {
 
 /// Opens the object read-only, never following a link, never blocking, never
 /// mapping: a descriptor to ask the kernel about, nothing more.
-fn open_quietly(
-    kind: ObjectKind,
-    name: &Name,
-    path: Option<&PathBuf>,
-) -> Result<Opened, Errno> {
+fn open_quietly(kind: ObjectKind, name: &Name, path: Option<&PathBuf>) -> Result<Opened, Errno> {
     match (kind, path) {
         (ObjectKind::MessageQueue, _) | (_, None) => {
             let options = MqOptions {
@@ -569,7 +565,10 @@ mod tests {
     fn shared_mappings_only() {
         let line = "7f00-7f01 rw-s 00000000 00:1a 1234 /dev/shm/x";
         assert_eq!(shared_mapping(line), Some((libc::makedev(0, 0x1a), 1234)));
-        assert_eq!(shared_mapping("7f00-7f01 rw-p 00000000 00:1a 1234 /x"), None);
+        assert_eq!(
+            shared_mapping("7f00-7f01 rw-p 00000000 00:1a 1234 /x"),
+            None
+        );
         assert_eq!(shared_mapping("7f00-7f01 rw-s 00000000 00:00 0"), None);
     }
 

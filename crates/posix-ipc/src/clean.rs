@@ -11,7 +11,7 @@ use clap::CommandFactory;
 use ipc_core::cleanup::{unlink_object, ObjectKind};
 use ipc_core::Errno;
 
-use crate::cli::{Cli, CleanArgs, Kind, RmArgs};
+use crate::cli::{CleanArgs, Cli, Kind, RmArgs};
 use crate::failure::Failure;
 use crate::holders::{remove_unheld, Removal};
 use crate::inventory::{collect, lookup, Object};
@@ -71,7 +71,9 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
     let prefix = args.prefix.clone().map_or_else(|| b"/".to_vec(), |p| p.0);
     if args.prefix.is_some() && prefix == b"/" && !args.all {
         let mut command = Cli::command();
-        let clean = command.find_subcommand_mut("clean").expect("clean is a subcommand");
+        let clean = command
+            .find_subcommand_mut("clean")
+            .expect("clean is a subcommand");
         clean
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
@@ -108,10 +110,7 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
             continue;
         };
         if !object.regular {
-            eprintln!(
-                "posix-ipc: left {shown} alone: {}",
-                object.odd.join("; ")
-            );
+            eprintln!("posix-ipc: left {shown} alone: {}", object.odd.join("; "));
             continue;
         }
         let line = |verb: &str| format!("{verb} {} {shown}\n", word(object.kind));

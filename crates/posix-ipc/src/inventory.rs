@@ -187,7 +187,11 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
     let wanted = |k: Kind| kind.is_none_or(|w| w == k);
     let in_shm = |file: &[u8]| Path::new(SHM_DIR).join(OsStr::from_bytes(file));
     if wanted(Kind::Shm) {
-        found.extend(describe_file(Kind::Shm, raw.clone(), &in_shm(name.without_slash())));
+        found.extend(describe_file(
+            Kind::Shm,
+            raw.clone(),
+            &in_shm(name.without_slash()),
+        ));
     }
     if wanted(Kind::Sem) {
         let file = [b"sem.", name.without_slash()].concat();
@@ -247,13 +251,15 @@ fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path) -> Option<Object> {
         let target = std::fs::read_link(path)
             .map(|t| escape_name(t.as_os_str().as_bytes()))
             .unwrap_or_else(|_| "?".into());
-        object
-            .odd
-            .push(format!("a symbolic link to {target}, not an object (not followed)"));
+        object.odd.push(format!(
+            "a symbolic link to {target}, not an object (not followed)"
+        ));
         return Some(object);
     }
     if !file_type.is_file() {
-        object.odd.push(format!("{}, not an object", type_words(&meta)));
+        object
+            .odd
+            .push(format!("{}, not an object", type_words(&meta)));
         return Some(object);
     }
     if kind == Kind::Shm {
@@ -357,9 +363,9 @@ fn read_semaphore(object: &mut Object, path: &Path) {
     };
     match value {
         Some(v) if v <= ipc_core::SEM_VALUE_MAX => object.value = Some(v),
-        Some(v) => object
-            .odd
-            .push(format!("malformed semaphore: its value word reads {v}, above SEM_VALUE_MAX")),
+        Some(v) => object.odd.push(format!(
+            "malformed semaphore: its value word reads {v}, above SEM_VALUE_MAX"
+        )),
         None => {}
     }
 }

@@ -86,6 +86,12 @@ fn mount_privately() -> Result<MqueueDir, Unavailable> {
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None::<&str>,
     )
-    .map_err(|e| refused(format!("mount -t mqueue on {}: {}", path.display(), e.desc())))?;
+    .map_err(|e| {
+        refused(format!(
+            "mount -t mqueue on {}: {}",
+            path.display(),
+            e.desc()
+        ))
+    })?;
     Ok(MqueueDir { path })
 }

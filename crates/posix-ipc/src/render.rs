@@ -91,7 +91,9 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     while let Some(at) = rest.find('\\') {
         bytes.extend_from_slice(&rest.as_bytes()[..at]);
         let after = &rest[at + 1..];
-        let bad = || format!("'\\{}' is no escape: write a backslash as \\\\, a byte as \\xNN, a character as \\u{{XXXX}}", after.chars().next().map(String::from).unwrap_or_default());
+        let bad = || {
+            format!("'\\{}' is no escape: write a backslash as \\\\, a byte as \\xNN, a character as \\u{{XXXX}}", after.chars().next().map(String::from).unwrap_or_default())
+        };
         if let Some(r) = after.strip_prefix('\\') {
             bytes.push(b'\\');
             rest = r;
@@ -147,7 +149,13 @@ fn holders_cell(object: &Object) -> String {
     object
         .holders
         .iter()
-        .map(|h| format!("{}({})", h.pid, escape_name(short_command(&h.command).as_bytes())))
+        .map(|h| {
+            format!(
+                "{}({})",
+                h.pid,
+                escape_name(short_command(&h.command).as_bytes())
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -248,7 +256,11 @@ pub fn full(object: &Object) -> String {
     line("mode", object.mode.clone());
     line(
         "owner",
-        format!("{} (uid {})", escape_name(object.owner.as_bytes()), object.uid),
+        format!(
+            "{} (uid {})",
+            escape_name(object.owner.as_bytes()),
+            object.uid
+        ),
     );
     line("changed", object.changed.clone());
     let holders = if object.holders.is_empty() {
@@ -294,7 +306,9 @@ mod tests {
         for name in names {
             let shown = escape_name(name);
             assert!(
-                shown.chars().all(|c| !c.is_control() && !c.is_whitespace() && !invisible(c)),
+                shown
+                    .chars()
+                    .all(|c| !c.is_control() && !c.is_whitespace() && !invisible(c)),
                 "{shown:?}"
             );
             assert_eq!(unescape(&shown).unwrap(), name, "{shown}");

@@ -72,7 +72,12 @@ impl Holder {
         let mut command = match user {
             Some(uid) => {
                 let mut c = Command::new("setpriv");
-                c.args([&format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups", "sh"]);
+                c.args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={uid}"),
+                    "--clear-groups",
+                    "sh",
+                ]);
                 c
             }
             None => Command::new("sh"),
@@ -122,9 +127,17 @@ fn a_zero_byte_semaphore_file_crashes_nothing() {
     ] {
         let out = run(&args);
         assert_eq!(out.status.signal(), None, "posix-ipc {args:?} was killed");
-        assert!(out.status.success(), "posix-ipc {args:?}: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "posix-ipc {args:?}: {}",
+            text(&out.stderr)
+        );
         if args[0] != "clean" {
-            assert!(text(&out.stdout).contains("malformed"), "{args:?}: {}", text(&out.stdout));
+            assert!(
+                text(&out.stdout).contains("malformed"),
+                "{args:?}: {}",
+                text(&out.stdout)
+            );
         }
     }
     let out = run(&["rm", &name, &format!("{name}3")]);
@@ -155,7 +168,11 @@ fn hostile_names_are_escaped_listed_and_removable() {
     );
     let table = String::from_utf8(table).expect("the table is UTF-8");
     assert!(!table.contains('\u{202e}'), "{table}");
-    assert_eq!(table.lines().count(), names.len() + 1, "one line per object:\n{table}");
+    assert_eq!(
+        table.lines().count(),
+        names.len() + 1,
+        "one line per object:\n{table}"
+    );
     assert!(table.contains("\\xe9"), "{table}");
 
     let json: serde_json::Value =
@@ -180,7 +197,11 @@ fn hostile_names_are_escaped_listed_and_removable() {
         let out = run(&["stat", shown]);
         assert!(out.status.success(), "stat {shown}: {}", text(&out.stderr));
     }
-    let shown: Vec<&str> = table.lines().skip(1).map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    let shown: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
     let mut args = vec!["rm", "--type", "shm"];
     args.extend(&shown);
     let out = run(&args);
@@ -206,7 +227,11 @@ fn odd_entries_are_named_for_what_they_are() {
     // `sem.` and `sem..` are files, not the semaphores `/` and `/.`.
     let out = run(&["ls", "--json", "--prefix", "/sem."]);
     let before: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(before.as_array().unwrap().iter().all(|o| o["name"] != "/" && o["name"] != "/."));
+    assert!(before
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["name"] != "/" && o["name"] != "/."));
     let _ = std::fs::remove_file(&link);
     let _ = std::fs::remove_file(&target);
 }
@@ -217,9 +242,17 @@ fn clean_with_an_empty_prefix_needs_all() {
     std::fs::write(shm(&tag.as_bytes()[1..]), b"x").unwrap();
     for prefix in ["", "/"] {
         let out = run(&["clean", "--prefix", prefix]);
-        assert_eq!(out.status.code(), Some(2), "clean --prefix '{prefix}': {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "clean --prefix '{prefix}': {}",
+            text(&out.stderr)
+        );
         assert!(text(&out.stderr).contains("--all"), "{}", text(&out.stderr));
-        assert!(shm(&tag.as_bytes()[1..]).exists(), "clean --prefix '{prefix}' removed it");
+        assert!(
+            shm(&tag.as_bytes()[1..]).exists(),
+            "clean --prefix '{prefix}' removed it"
+        );
     }
     let out = run(&["clean", "--prefix", "", "--all", "--dry-run"]);
     assert!(out.status.success());
@@ -241,9 +274,15 @@ fn ls_and_stat_show_queued_bytes() {
     let table = ok(&["ls", "--type", "mq", "--prefix", &name]);
     let out = run(&["ls", "--type", "mq", "--prefix", &name]);
     if text(&out.stderr).contains("not listed") {
-        println!("ls_and_stat_show_queued_bytes: skipped the table: {}", text(&out.stderr));
+        println!(
+            "ls_and_stat_show_queued_bytes: skipped the table: {}",
+            text(&out.stderr)
+        );
     } else {
-        assert!(table.contains("2/10 msgs, 11 B") || table.contains(", 11 B"), "{table}");
+        assert!(
+            table.contains("2/10 msgs, 11 B") || table.contains(", 11 B"),
+            "{table}"
+        );
         let stat = ok(&["stat", &name, "--type", "mq"]);
         assert!(stat.contains("queued bytes  11"), "{stat}");
     }
@@ -272,9 +311,17 @@ fn a_hidepid_proc_makes_orphans_unknowable() {
          exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$B\" clean --orphans \
          --trust-pid-namespace --prefix {name}'"
     ));
-    assert!(path.exists(), "an object root's process holds was removed: {}", text(&out.stderr));
+    assert!(
+        path.exists(),
+        "an object root's process holds was removed: {}",
+        text(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("hidepid"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("hidepid"),
+        "{}",
+        text(&out.stderr)
+    );
     let _ = std::fs::remove_file(&path);
 }
 
@@ -290,14 +337,26 @@ fn a_nested_pid_namespace_makes_orphans_unknowable() {
     let out = sh(&format!(
         "unshare -pf --mount-proc \"$B\" clean --orphans --prefix {name}"
     ));
-    assert!(path.exists(), "removed an object held outside: {}", text(&out.stderr));
+    assert!(
+        path.exists(),
+        "removed an object held outside: {}",
+        text(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("nested PID namespace"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nested PID namespace"),
+        "{}",
+        text(&out.stderr)
+    );
     // Told to trust the namespace, the kernel's lease still sees the holder.
     let out = sh(&format!(
         "unshare -pf --mount-proc \"$B\" clean --orphans --trust-pid-namespace --prefix {name}"
     ));
-    assert!(path.exists(), "removed an object held outside: {}", text(&out.stderr));
+    assert!(
+        path.exists(),
+        "removed an object held outside: {}",
+        text(&out.stderr)
+    );
     assert!(text(&out.stderr).contains("kept"), "{}", text(&out.stderr));
     let _ = std::fs::remove_file(&path);
 }
@@ -314,7 +373,11 @@ fn an_ordinary_user_never_removes_what_another_user_holds() {
         "exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$B\" clean --orphans \
          --trust-pid-namespace --prefix {name}"
     ));
-    assert!(path.exists(), "removed an object another user holds: {}", text(&out.stderr));
+    assert!(
+        path.exists(),
+        "removed an object another user holds: {}",
+        text(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let _ = std::fs::remove_file(&path);
 }
@@ -345,7 +408,13 @@ fn a_racing_creator_loses_no_object() {
     let mut runs = 0;
     let mut kept = 0;
     while runs < 200 && Instant::now() < deadline {
-        let out = run(&["clean", "--orphans", "--trust-pid-namespace", "--prefix", &format!("/{tag}")]);
+        let out = run(&[
+            "clean",
+            "--orphans",
+            "--trust-pid-namespace",
+            "--prefix",
+            &format!("/{tag}"),
+        ]);
         assert_eq!(out.status.signal(), None);
         kept += text(&out.stderr).matches("kept").count();
         runs += 1;
@@ -363,7 +432,12 @@ fn a_racing_creator_loses_no_object() {
     let _ = creator.kill();
     let _ = creator.wait();
     let mut held = String::new();
-    creator.stdout.take().unwrap().read_to_string(&mut held).unwrap();
+    creator
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut held)
+        .unwrap();
     let mut missing = Vec::new();
     for i in held.lines() {
         if !shm(format!("{tag}{i}").as_bytes()).exists() {
@@ -378,7 +452,11 @@ fn a_racing_creator_loses_no_object() {
     drop(idle);
     println!("a_racing_creator_loses_no_object: {runs} clean runs, {} objects held, {kept} kept on the final check", held.lines().count());
     assert!(held.lines().count() > 0, "the creator created nothing");
-    assert!(missing.is_empty(), "{} held objects were removed: {missing:?}", missing.len());
+    assert!(
+        missing.is_empty(),
+        "{} held objects were removed: {missing:?}",
+        missing.len()
+    );
 }
 
 #[test]
@@ -413,7 +491,11 @@ fn sigterm_never_leaks_an_mqueue_mount_point() {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
-    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().map(|e| e.file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     let _ = std::fs::remove_dir(&tmp);
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
