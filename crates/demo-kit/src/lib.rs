@@ -7,7 +7,8 @@
 //!   [`errln!`], `eprintln!` that never panics;
 //! - [`failure`]: `perror`-style failures that unlink what the demo owns and exit 1;
 //! - [`partner`]: waits on a forked child's posts that end if the child is gone;
-//! - [`stale`]: recreating an object a crashed run left behind;
+//! - [`stale`]: recreating an object a crashed run left behind, never one in use;
+//! - [`names`]: the C names, or names of one's own on a shared machine;
 //! - [`start`]: the `main` every demo shares.
 
 #![deny(missing_docs)]
@@ -15,6 +16,7 @@
 pub mod cli;
 pub mod facility;
 pub mod failure;
+pub mod names;
 pub mod output;
 pub mod partner;
 pub mod stale;

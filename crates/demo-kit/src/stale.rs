@@ -1,14 +1,26 @@
-//! Recovering from a crashed run: an exclusive create that meets `EEXIST` unlinks
-//! the stale object and tries once more, as the document recommends.
+//! Recovering from a crashed run: an exclusive create that meets `EEXIST` removes
+//! the object a crashed run left, and only that. An object a live process holds
+//! (a second terminal running the same demo, another student) is never touched:
+//! the demo says who holds it and stops.
+//!
+//! Whether anyone holds it is decided by [`ipc_core::holders::remove_unheld`], the
+//! same check `posix-ipc clean --orphans` makes: a fresh `/proc` scan for holders
+//! to name, and a kernel lease, granted only if no process anywhere has the object
+//! open or mapped, held while unlinking.
 
 use ipc_core::cleanup;
+use ipc_core::holders::{self, remove_unheld, Removal, ScanOptions};
 use ipc_core::ObjectKind;
-use ipc_core::{Errno, Name, Result};
+use ipc_core::{Errno, Error, Name, Result};
+
+use crate::names::PREFIX_VARIABLE;
 
 /// Runs `create` (an `O_CREAT | O_EXCL` open) with the object registered for
-/// cleanup. On `EEXIST`, and only then, prints one note on stderr, unlinks the
-/// object a crashed run left (whatever that unlink says, the retry decides) and
-/// runs `create` once more. A normal run makes exactly `create`'s calls.
+/// cleanup. On `EEXIST`, and only then: if no process holds the object, prints one
+/// note on stderr, unlinks it and runs `create` once more; if a process holds it
+/// (or that cannot be told), prints who and why on stderr and returns the
+/// `EEXIST` error, leaving the object alone. On `EACCES`, says whose object it is.
+/// A normal run makes exactly `create`'s calls.
 pub fn create_replacing_stale<T>(
     demo: &str,
     kind: ObjectKind,
@@ -17,12 +29,68 @@ pub fn create_replacing_stale<T>(
 ) -> Result<T> {
     match cleanup::own(kind, name, &create) {
         Err(e) if e.errno() == Errno::EEXIST => {
-            eprintln!(
-                "{demo}: {name} is left from an earlier run: unlinking it and creating it again"
-            );
-            let _ = kind.unlink(name);
+            match remove_unheld(kind, name, None, ScanOptions::default()) {
+                Removal::Removed { .. } => eprintln!(
+                    "{demo}: {name} is left from an earlier run (no process holds it): unlinked it, creating it again"
+                ),
+                Removal::Gone => {}
+                kept => {
+                    eprintln!("{demo}: {name} exists and was left alone: {}", why(&kept));
+                    eprintln!("{demo}: {}", advice(demo, name));
+                    return Err(e);
+                }
+            }
             cleanup::own(kind, name, &create)
+        }
+        Err(e) => {
+            note_if_denied(demo, kind, name, &e);
+            Err(e)
         }
         other => other,
     }
+}
+
+/// On `EACCES`, prints on stderr whose object `name` is (owner and mode, for shared
+/// memory and semaphores) and how to give this user's runs names of their own.
+/// Prints nothing for any other error.
+pub fn note_if_denied(demo: &str, kind: ObjectKind, name: &Name, error: &Error) {
+    if error.errno() != Errno::EACCES {
+        return;
+    }
+    let whose = holders::shm_path(kind, name)
+        .and_then(|path| std::fs::symlink_metadata(path).ok())
+        .map(|meta| {
+            use std::os::unix::fs::MetadataExt;
+            format!(
+                "it belongs to {} (uid {}, mode {:04o})",
+                holders::user_name(meta.uid()),
+                meta.uid(),
+                meta.mode() & 0o7777
+            )
+        })
+        .unwrap_or_else(|| "it belongs to another user".into());
+    eprintln!("{demo}: {name}: {whose}, and this user may not open it");
+    eprintln!("{demo}: {}", advice(demo, name));
+}
+
+fn why(kept: &Removal) -> String {
+    match kept {
+        Removal::Held(holders) => {
+            let who: Vec<String> = holders.iter().map(ToString::to_string).collect();
+            format!("it is in use by {}", who.join(", "))
+        }
+        Removal::HeldUnseen => {
+            "the kernel says another process has it open or mapped (one not visible from here)"
+                .into()
+        }
+        Removal::Unsure(why) => format!("cannot tell whether another process holds it: {why}"),
+        Removal::Removed { .. } | Removal::Gone => String::new(),
+    }
+}
+
+fn advice(demo: &str, name: &Name) -> String {
+    format!(
+        "wait for the other run to end, or give your runs names of their own: \
+         {PREFIX_VARIABLE}=${{USER}}_ {demo}; if no process uses it, remove it with: posix-ipc rm {name}"
+    )
 }

@@ -51,6 +51,7 @@ mod shm;
 
 pub mod cleanup;
 pub mod explain;
+pub mod holders;
 pub mod interruptible;
 pub mod limits;
 pub mod process;

@@ -1,13 +1,21 @@
 //! `rm` and `clean`.
+//!
+//! `clean --orphans` lists the objects first, then scans `/proc` (a scan taken
+//! before an object existed could not vouch for it), refuses outright when the
+//! scan could not see every process, and checks each candidate once more right
+//! before removing it: [`remove_unheld`] scans again and asks the kernel for a
+//! lease, which it grants only if no process anywhere has the object open or
+//! mapped, and unlinks while holding it.
 
+use clap::CommandFactory;
+use ipc_core::Errno;
 use ipc_core::ObjectKind;
-use ipc_core::{Errno, Name};
 
-use crate::cli::{CleanArgs, Kind, RmArgs};
+use crate::cli::{CleanArgs, Cli, Kind, RmArgs};
 use crate::failure::Failure;
-use crate::inspect::normalise_prefix;
-use crate::inventory::{collect, lookup};
-use crate::render::out;
+use crate::holders::{remove_unheld, Removal};
+use crate::inventory::{collect, lookup, Object};
+use crate::render::{escape_name, escape_text, out};
 
 fn object_kind(kind: Kind) -> ObjectKind {
     match kind {
@@ -31,16 +39,20 @@ fn word(kind: Kind) -> &'static str {
 pub fn rm(args: RmArgs) -> Result<(), Failure> {
     let mut failed = 0;
     for name in &args.names {
-        let found = lookup(name, args.kind);
+        let shown = escape_name(name.as_bytes());
+        let found = lookup(name, args.kind, Default::default());
         if found.is_empty() {
-            eprintln!("posix-ipc: rm {name}: No such file or directory");
+            eprintln!("posix-ipc: rm {shown}: No such file or directory");
             failed += 1;
         }
         for object in found {
             match object_kind(object.kind).unlink(name) {
-                Ok(()) => out(format!("removed {} {name}\n", word(object.kind)).as_bytes()),
+                Ok(()) => out(format!("removed {} {shown}\n", word(object.kind)).as_bytes()),
                 Err(e) => {
-                    eprintln!("posix-ipc: {e}");
+                    eprintln!(
+                        "posix-ipc: rm {shown}: {}",
+                        nix::errno::Errno::desc(e.errno())
+                    );
                     failed += 1;
                 }
             }
@@ -56,40 +68,81 @@ pub fn rm(args: RmArgs) -> Result<(), Failure> {
 
 /// `posix-ipc clean`: by prefix, or only orphans, or both.
 pub fn clean(args: CleanArgs) -> Result<(), Failure> {
-    let prefix = normalise_prefix(args.prefix.as_deref());
-    let inventory = collect(args.kind, &prefix);
+    let prefix = args.prefix.clone().map_or_else(|| b"/".to_vec(), |p| p.0);
+    if args.prefix.is_some() && prefix == b"/" && !args.all {
+        let mut command = Cli::command();
+        let clean = command
+            .find_subcommand_mut("clean")
+            .expect("clean is a subcommand");
+        clean
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "an empty prefix or a bare '/' matches every object: add --all if that is what you mean",
+            )
+            .exit();
+    }
+    let options = args.scan.options();
+    let inventory = collect(args.kind, &prefix, options);
     if let Some(why) = &inventory.queues_unavailable {
         eprintln!("posix-ipc: message queues not examined: {why}");
+    }
+    if args.orphans && !inventory.scan.is_complete() {
+        let why: Vec<String> = inventory
+            .scan
+            .blind_spots()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        return Err(Failure::Other(format!(
+            "cannot tell orphans here, so nothing was removed: {}{}",
+            why.join("; "),
+            hint(&inventory.scan)
+        )));
     }
     let mut removed = 0;
     let mut failed = 0;
     for object in &inventory.objects {
-        if args.orphans {
-            match object.orphan {
-                Some(true) => {}
-                Some(false) => continue,
-                None => return Err(Failure::Other(
-                    "cannot tell orphans here: some processes could not be examined (run as root)"
-                        .into(),
-                )),
-            }
+        if args.orphans && object.orphan != Some(true) {
+            continue;
         }
-        let Ok(name) = Name::new(&object.name) else {
+        let shown = object.shown_name();
+        let Some(name) = object.call_name() else {
             continue;
         };
+        if !object.regular {
+            eprintln!("posix-ipc: left {shown} alone: {}", object.odd.join("; "));
+            continue;
+        }
+        let line = |verb: &str| format!("{verb} {} {shown}\n", word(object.kind));
         if args.dry_run {
-            out(format!("would remove {} {}\n", word(object.kind), object.name).as_bytes());
+            out(line("would remove").as_bytes());
+            continue;
+        }
+        if args.orphans {
+            match remove_unheld(object_kind(object.kind), &name, Some(object.id), options) {
+                Removal::Removed { opened_meanwhile } => {
+                    out(line("removed").as_bytes());
+                    removed += 1;
+                    if opened_meanwhile {
+                        eprintln!(
+                            "posix-ipc: another process was opening {shown} as it was removed: it holds the removed object"
+                        );
+                    }
+                }
+                Removal::Gone => {}
+                kept => eprintln!("posix-ipc: kept {shown}: {}", why_kept(&kept, object)),
+            }
             continue;
         }
         match object_kind(object.kind).unlink(&name) {
             Ok(()) => {
-                out(format!("removed {} {}\n", word(object.kind), object.name).as_bytes());
+                out(line("removed").as_bytes());
                 removed += 1;
             }
             // Removed by someone else since we looked: what we wanted.
             Err(e) if e.errno() == Errno::ENOENT => {}
             Err(e) => {
-                eprintln!("posix-ipc: {e}");
+                eprintln!("posix-ipc: {shown}: {}", Errno::desc(e.errno()));
                 failed += 1;
             }
         }
@@ -102,5 +155,38 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
         n => Err(Failure::Other(format!(
             "{n} object(s) could not be removed"
         ))),
+    }
+}
+
+/// What to do about a scan with blind spots.
+fn hint(scan: &crate::holders::Scan) -> &'static str {
+    use ipc_core::holders::BlindSpot;
+    if scan
+        .blind_spots()
+        .iter()
+        .all(|b| matches!(b, BlindSpot::NestedPidNamespace))
+    {
+        " (inside a container whose IPC namespace and /dev/shm are its own, add --trust-pid-namespace)"
+    } else {
+        " (run it as root, in the PID namespace of the whole system)"
+    }
+}
+
+fn why_kept(kept: &Removal, object: &Object) -> String {
+    match kept {
+        Removal::Held(holders) => {
+            let who: Vec<String> = holders
+                .iter()
+                .map(|h| escape_text(h.to_string().as_bytes()))
+                .collect();
+            format!("it is held now, by {}", who.join(", "))
+        }
+        Removal::HeldUnseen => {
+            "the kernel says a process has it open or mapped (one this scan cannot see)".into()
+        }
+        Removal::Unsure(why) => format!("cannot tell whether a process holds it: {why}"),
+        Removal::Removed { .. } | Removal::Gone => {
+            format!("{} {}", word(object.kind), object.shown_name())
+        }
     }
 }

@@ -67,30 +67,53 @@ pub struct JsonArg {
     pub json: bool,
 }
 
+/// How far to believe the scan of `/proc` for holders.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Take this PID namespace's processes as all there are (inside a container
+    /// whose IPC namespace and /dev/shm are its own). Without it, a nested PID
+    /// namespace makes "no holder seen" unknowable, so nothing is called an orphan.
+    #[arg(long)]
+    pub trust_pid_namespace: bool,
+}
+
+impl ScanArgs {
+    /// The options for [`ipc_core::holders::Scan::take`].
+    pub fn options(&self) -> ipc_core::holders::ScanOptions {
+        ipc_core::holders::ScanOptions::trusting_pid_namespace(self.trust_pid_namespace)
+    }
+}
+
 /// `posix-ipc ls`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only objects of this type.
     #[arg(long = "type", short = 't', value_enum)]
     pub kind: Option<Kind>,
-    /// Only names starting with this (with or without the leading '/').
-    #[arg(long)]
-    pub prefix: Option<String>,
+    /// Only names starting with this (with or without the leading '/'; escapes as
+    /// ls shows them).
+    #[arg(long, value_parser = parse_prefix)]
+    pub prefix: Option<Prefix>,
     #[command(flatten)]
     pub json: JsonArg,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// `posix-ipc stat NAME`.
 #[derive(Debug, Args)]
 pub struct StatArgs {
-    /// The object's name, such as /jobs.
-    #[arg(value_parser = parse_name)]
+    /// The object's name, such as /jobs, as ls shows it (\xNN for a byte, \\ for
+    /// a backslash).
+    #[arg(value_parser = parse_shown_name)]
     pub name: Name,
     /// Only this type, where several share the name.
     #[arg(long = "type", short = 't', value_enum)]
     pub kind: Option<Kind>,
     #[command(flatten)]
     pub json: JsonArg,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 /// Creation options shared by `mq create`, `sem create` and `shm create`.
@@ -269,8 +292,8 @@ pub enum ShmCommand {
 /// `posix-ipc rm`.
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Names to remove.
-    #[arg(required = true, value_parser = parse_name)]
+    /// Names to remove, as ls shows them (\xNN for a byte, \\ for a backslash).
+    #[arg(required = true, value_parser = parse_shown_name)]
     pub names: Vec<Name>,
     /// Only objects of this type.
     #[arg(long = "type", short = 't', value_enum)]
@@ -281,10 +304,15 @@ pub struct RmArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("which").required(true).multiple(true).args(["prefix", "orphans"]))]
 pub struct CleanArgs {
-    /// Remove objects whose names start with this.
-    #[arg(long)]
-    pub prefix: Option<String>,
-    /// Remove only objects no process holds open or mapped.
+    /// Remove objects whose names start with this (escapes as ls shows them). An
+    /// empty prefix or a bare '/' matches every object: refused without --all.
+    #[arg(long, value_parser = parse_prefix)]
+    pub prefix: Option<Prefix>,
+    /// Let an empty or bare '/' prefix match every object.
+    #[arg(long, requires = "prefix")]
+    pub all: bool,
+    /// Remove only objects no process holds open or mapped (checked again with
+    /// the kernel right before each removal).
     #[arg(long)]
     pub orphans: bool,
     /// Only objects of this type.
@@ -293,6 +321,8 @@ pub struct CleanArgs {
     /// List what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 fn parse_name(text: &str) -> Result<Name, String> {
@@ -302,6 +332,30 @@ fn parse_name(text: &str) -> Result<Name, String> {
         }
         _ => e.to_string(),
     })
+}
+
+/// A name as `ls` shows it: escapes (`\xNN`, `\u{X}`, `\\`) stand for their bytes.
+fn parse_shown_name(text: &str) -> Result<Name, String> {
+    let bytes = crate::render::unescape(text)?;
+    Name::from_bytes(&bytes).map_err(|e| match e {
+        ipc_core::NameError::NoLeadingSlash if !bytes.contains(&b'/') => {
+            format!("{e} (did you mean /{text}?)")
+        }
+        _ => e.to_string(),
+    })
+}
+
+/// A name prefix, as bytes with its leading '/'.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prefix(pub Vec<u8>);
+
+/// A prefix as `ls` shows names, with its leading '/' added if missing.
+fn parse_prefix(text: &str) -> Result<Prefix, String> {
+    let bytes = crate::render::unescape(text)?;
+    Ok(Prefix(match bytes.first() {
+        Some(b'/') => bytes,
+        _ => [b"/", &bytes[..]].concat(),
+    }))
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {

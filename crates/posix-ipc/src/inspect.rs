@@ -7,10 +7,15 @@ use crate::render::{full, json, out, table};
 
 /// `posix-ipc ls`.
 pub fn ls(args: ListArgs) -> Result<(), Failure> {
-    let prefix = normalise_prefix(args.prefix.as_deref());
-    let inventory = collect(args.kind, &prefix);
+    let prefix = args.prefix.clone().map_or_else(|| b"/".to_vec(), |p| p.0);
+    let inventory = collect(args.kind, &prefix, args.scan.options());
     if let Some(why) = &inventory.queues_unavailable {
         eprintln!("posix-ipc: message queues not listed: {why}");
+    }
+    if !inventory.scan.is_complete() && inventory.objects.iter().any(|o| o.orphan.is_none()) {
+        for blind in inventory.scan.blind_spots() {
+            eprintln!("posix-ipc: holders may be missing: {blind}");
+        }
     }
     if args.json.json {
         json(&inventory.objects);
@@ -22,18 +27,9 @@ pub fn ls(args: ListArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A prefix as names are written: with its leading '/'.
-pub fn normalise_prefix(prefix: Option<&str>) -> String {
-    match prefix {
-        None => "/".to_owned(),
-        Some(p) if p.starts_with('/') => p.to_owned(),
-        Some(p) => format!("/{p}"),
-    }
-}
-
 /// `posix-ipc stat NAME`.
 pub fn stat(args: StatArgs) -> Result<(), Failure> {
-    let objects = lookup(&args.name, args.kind);
+    let objects = lookup(&args.name, args.kind, args.scan.options());
     if objects.is_empty() {
         let error = ipc_core::Error::os("stat", Some(&args.name), ipc_core::Errno::ENOENT);
         return Err(Failure::hinted(

@@ -1,18 +1,31 @@
 //! What objects exist, and what each holds: read from `/dev/shm`, the mqueue
-//! filesystem, and the objects themselves (`sem_getvalue`, `mq_getattr`).
+//! filesystem, and the objects themselves.
+//!
+//! Nothing here trusts what it finds. Every entry is looked at with `lstat` (a
+//! symbolic link is reported, never followed), a semaphore is opened with
+//! `O_NOFOLLOW | O_NONBLOCK` and checked with `fstat` (a regular file of exactly
+//! `sizeof(sem_t)` bytes) before its value is read with `pread`, and nothing is
+//! ever mapped: a 0-byte `sem.x` someone left is listed as malformed, not a SIGBUS.
+//! Names are bytes: kept as they are for the system calls, escaped for display.
+//!
+//! The objects are listed first and `/proc` is scanned after: a scan taken before
+//! an object existed could not vouch for it.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::ffi::OsStr;
+use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
-use ipc_core::{Access, Creation, MessageQueue, MqOptions, Name, SemOptions, Semaphore};
+use ipc_core::{Access, Creation, MessageQueue, MqOptions, Name};
 use serde::Serialize;
 
 use crate::cli::Kind;
-use crate::holders::{FileId, Holder, HolderIndex};
+use crate::holders::{serialize_holders, FileId, Holder, Scan, ScanOptions};
 use crate::mqueue_dir::MqueueDir;
+use crate::render::escape_name;
 
-/// Where shared memory and semaphores live (glibc's `SHMDIR`).
-pub const SHM_DIR: &str = "/dev/shm";
+pub use ipc_core::holders::SHM_DIR;
 
 /// One object, as `ls` and `stat` show it.
 #[derive(Debug, Serialize)]
@@ -20,8 +33,15 @@ pub struct Object {
     /// `shm`, `sem` or `mq`.
     #[serde(rename = "type")]
     pub kind: Kind,
-    /// The name, with its leading '/'.
+    /// The name with its leading '/': exactly, if it is UTF-8; escaped as the
+    /// table shows it (`\xNN`) if not, with the exact bytes in `name_bytes`.
     pub name: String,
+    /// The name's bytes, when they are not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_bytes: Option<Vec<u8>>,
+    /// The name's bytes, with the leading '/'.
+    #[serde(skip)]
+    pub raw: Vec<u8>,
     /// Permission bits, in octal (`"0600"`).
     pub mode: String,
     /// Owner uid.
@@ -49,12 +69,21 @@ pub struct Object {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queued_bytes: Option<u64>,
     /// Processes holding it open or mapped (this command excluded).
+    #[serde(serialize_with = "serialize_holders")]
     pub holders: Vec<Holder>,
     /// No process holds it: it lives on only by kernel persistence. `None` when
-    /// some processes could not be examined (not root).
+    /// the scan of `/proc` could not see every process (see `ls` on stderr).
     pub orphan: Option<bool>,
+    /// What is odd about it: not a regular file, a malformed semaphore, a name no
+    /// call can open. Empty for an ordinary object.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub odd: Vec<String>,
+    /// `(st_dev, st_ino)` of its file.
     #[serde(skip)]
     pub id: FileId,
+    /// Whether its file is a regular file (not a link, directory, pipe, ...).
+    #[serde(skip)]
+    pub regular: bool,
 }
 
 impl Object {
@@ -65,11 +94,15 @@ impl Object {
         self.message_size = Some(attr.message_size);
     }
 
-    /// An object with what its file's metadata says; details and holders to come.
-    fn new(kind: Kind, name: &str, meta: &std::fs::Metadata) -> Object {
+    /// An object with what its file's metadata (from `lstat`) says; details and
+    /// holders to come.
+    fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata) -> Object {
+        let utf8 = std::str::from_utf8(&raw).ok().map(str::to_owned);
         Object {
             kind,
-            name: name.to_owned(),
+            name: utf8.clone().unwrap_or_else(|| escape_name(&raw)),
+            name_bytes: utf8.is_none().then(|| raw.clone()),
+            raw,
             mode: format!("{:04o}", meta.mode() & 0o7777),
             uid: meta.uid(),
             owner: owner_name(meta.uid()),
@@ -82,8 +115,20 @@ impl Object {
             queued_bytes: None,
             holders: Vec::new(),
             orphan: None,
+            odd: Vec::new(),
             id: (meta.dev(), meta.ino()),
+            regular: meta.file_type().is_file(),
         }
+    }
+
+    /// The name as calls take it, if it is one (`/dev/shm/sem.` is not).
+    pub fn call_name(&self) -> Option<Name> {
+        Name::from_bytes(&self.raw).ok()
+    }
+
+    /// The name as tables show it.
+    pub fn shown_name(&self) -> String {
+        escape_name(&self.raw)
     }
 }
 
@@ -93,19 +138,19 @@ pub struct Inventory {
     pub objects: Vec<Object>,
     /// Why message queues are missing from `objects`, if they are.
     pub queues_unavailable: Option<String>,
+    /// The holder scan, taken after the objects were listed.
+    pub scan: Scan,
 }
 
-/// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`.
-pub fn collect(kind: Option<Kind>, prefix: &str) -> Inventory {
-    let holders = HolderIndex::scan();
+/// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`
+/// (bytes, with the leading '/'), then scans `/proc` for their holders.
+pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inventory {
     let wanted = |k: Kind| kind.is_none_or(|w| w == k);
     let mut objects = Vec::new();
     if wanted(Kind::Shm) || wanted(Kind::Sem) {
-        for (k, name, path) in shm_dir_entries() {
-            if wanted(k) && name.starts_with(prefix) {
-                if let Some(o) = describe(k, &name, &path, &holders) {
-                    objects.push(o);
-                }
+        for (k, raw, path) in shm_dir_entries() {
+            if wanted(k) && raw.starts_with(prefix) {
+                objects.extend(describe_file(k, raw, &path));
             }
         }
     }
@@ -113,109 +158,234 @@ pub fn collect(kind: Option<Kind>, prefix: &str) -> Inventory {
     if wanted(Kind::Mq) {
         match MqueueDir::find_or_mount() {
             Ok(dir) => {
-                for (name, path) in mqueue_entries(dir.path()) {
-                    if name.starts_with(prefix) {
-                        if let Some(o) = describe(Kind::Mq, &name, &path, &holders) {
-                            objects.push(o);
-                        }
+                for (raw, path) in mqueue_entries(dir.path()) {
+                    if raw.starts_with(prefix) {
+                        objects.extend(describe_file(Kind::Mq, raw, &path));
                     }
                 }
             }
             Err(e) => queues_unavailable = Some(e.0),
         }
     }
-    objects.sort_by(|a, b| (a.kind as u8, &a.name).cmp(&(b.kind as u8, &b.name)));
+    objects.sort_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
+    let scan = Scan::take(options);
+    for object in &mut objects {
+        set_holders(object, &scan);
+    }
     Inventory {
         objects,
         queues_unavailable,
+        scan,
     }
 }
 
-/// Every object named `name` (of `kind`, if given). Queues are opened by name, so
-/// this works without an mqueue filesystem.
-pub fn lookup(name: &Name, kind: Option<Kind>) -> Vec<Object> {
-    let holders = HolderIndex::scan();
-    let file = String::from_utf8_lossy(name.without_slash()).into_owned();
-    let shown = name.to_string();
+/// Every object named `name` (of `kind`, if given), then their holders. Queues are
+/// found in the mqueue filesystem, or opened by name where none can be mounted.
+pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Object> {
+    let raw = name.as_bytes().to_vec();
     let mut found = Vec::new();
     let wanted = |k: Kind| kind.is_none_or(|w| w == k);
+    let in_shm = |file: &[u8]| Path::new(SHM_DIR).join(OsStr::from_bytes(file));
     if wanted(Kind::Shm) {
-        let path = Path::new(SHM_DIR).join(&file);
-        found.extend(describe(Kind::Shm, &shown, &path, &holders));
+        found.extend(describe_file(
+            Kind::Shm,
+            raw.clone(),
+            &in_shm(name.without_slash()),
+        ));
     }
     if wanted(Kind::Sem) {
-        let path = Path::new(SHM_DIR).join(format!("sem.{file}"));
-        found.extend(describe(Kind::Sem, &shown, &path, &holders));
+        let file = [b"sem.", name.without_slash()].concat();
+        found.extend(describe_file(Kind::Sem, raw.clone(), &in_shm(&file)));
     }
     if wanted(Kind::Mq) {
-        found.extend(describe_queue_by_name(name, &holders));
+        match MqueueDir::find_or_mount() {
+            Ok(dir) => {
+                let path = dir.path().join(OsStr::from_bytes(name.without_slash()));
+                found.extend(describe_file(Kind::Mq, raw, &path));
+            }
+            Err(_) => found.extend(describe_queue_by_name(name)),
+        }
+    }
+    let scan = Scan::take(options);
+    for object in &mut found {
+        set_holders(object, &scan);
     }
     found
 }
 
-/// `(kind, "/name", path)` for each file of `/dev/shm`.
-fn shm_dir_entries() -> Vec<(Kind, String, std::path::PathBuf)> {
+/// `(kind, b"/name", path)` for each entry of `/dev/shm`, whatever its type.
+fn shm_dir_entries() -> Vec<(Kind, Vec<u8>, PathBuf)> {
     let Ok(dir) = std::fs::read_dir(SHM_DIR) else {
         return Vec::new();
     };
     dir.flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| {
-            let file = e.file_name().to_str()?.to_owned();
-            Some(match file.strip_prefix("sem.") {
-                Some(sem) => (Kind::Sem, format!("/{sem}"), e.path()),
-                None => (Kind::Shm, format!("/{file}"), e.path()),
-            })
+        .map(|e| {
+            let file = e.file_name().as_bytes().to_vec();
+            match file.strip_prefix(b"sem.") {
+                Some(sem) if Name::from_bytes(&[b"/", sem].concat()).is_ok() => {
+                    (Kind::Sem, [b"/", sem].concat(), e.path())
+                }
+                _ => (Kind::Shm, [b"/", &file[..]].concat(), e.path()),
+            }
         })
         .collect()
 }
 
-fn mqueue_entries(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+fn mqueue_entries(dir: &Path) -> Vec<(Vec<u8>, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     entries
         .flatten()
-        .filter_map(|e| Some((format!("/{}", e.file_name().to_str()?), e.path())))
+        .map(|e| ([b"/", e.file_name().as_bytes()].concat(), e.path()))
         .collect()
 }
 
-/// Describes the object whose file is `path`; `None` if it vanished meanwhile.
-fn describe(kind: Kind, name: &str, path: &Path, holders: &HolderIndex) -> Option<Object> {
-    let meta = std::fs::metadata(path).ok()?;
-    let mut object = Object::new(kind, name, &meta);
+/// Describes the object whose file is `path`, never following a link; `None` if
+/// it vanished meanwhile.
+fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path) -> Option<Object> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let mut object = Object::new(kind, raw, &meta);
+    let file_type = meta.file_type();
+    if file_type.is_symlink() {
+        let target = std::fs::read_link(path)
+            .map(|t| escape_name(t.as_os_str().as_bytes()))
+            .unwrap_or_else(|_| "?".into());
+        object.odd.push(format!(
+            "a symbolic link to {target}, not an object (not followed)"
+        ));
+        return Some(object);
+    }
+    if !file_type.is_file() {
+        object
+            .odd
+            .push(format!("{}, not an object", type_words(&meta)));
+        return Some(object);
+    }
+    if kind == Kind::Shm {
+        if let Some(sem) = object.raw.strip_prefix(b"/sem.") {
+            object.odd.push(format!(
+                "named like a semaphore, but '/{}' is no semaphore name",
+                escape_name(sem)
+            ));
+        }
+    }
     match kind {
         Kind::Shm => object.size = Some(meta.len()),
-        Kind::Sem => object.value = Name::new(name).ok().and_then(|n| semaphore_value(&n)),
+        Kind::Sem => read_semaphore(&mut object, path),
         Kind::Mq => {
-            object.queued_bytes = std::fs::read_to_string(path).ok().and_then(|t| qsize(&t));
-            if let Ok(n) = Name::new(name) {
-                fill_queue_attributes(&mut object, &n);
+            object.queued_bytes = read_nonblocking(path).and_then(|t| qsize(&t));
+            if let Some(name) = object.call_name() {
+                fill_queue_attributes(&mut object, &name);
             }
         }
     }
-    set_holders(&mut object, holders);
     Some(object)
 }
 
-/// A queue found by opening its name (no mqueue filesystem needed).
-fn describe_queue_by_name(name: &Name, holders: &HolderIndex) -> Option<Object> {
+/// `directory`, `named pipe`, ... for an entry that is not a regular file.
+fn type_words(meta: &Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The whole of a small file, opened without following a link or blocking.
+fn read_nonblocking(path: &Path) -> Option<String> {
+    let mut file = open_nofollow(path).ok()?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
+    Some(text)
+}
+
+fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// The size of glibc's `sem_t`: what `sem_open` writes into `/dev/shm/sem.NAME`.
+const SEM_T_SIZE: u64 = std::mem::size_of::<libc::sem_t>() as u64;
+
+/// Reads a semaphore's value from its file without mapping it (so without
+/// `sem_open`): opens it with `O_NOFOLLOW`, checks with `fstat` that it is the
+/// same regular file of `sizeof(sem_t)` bytes, and reads the value word with
+/// `pread`. Anything else is recorded in `odd`.
+///
+/// The layout is glibc's `struct new_sem` (nptl/semaphoreP.h, internaltypes.h):
+/// with 64-bit atomics, the first 8 bytes are one word whose low 32 bits are the
+/// value and high 32 bits the number of waiters; without them, the first 4 bytes
+/// hold the value shifted left by one (bit 0 flags waiters). The value never
+/// exceeds `SEM_VALUE_MAX`; a larger one means the file is not a semaphore.
+fn read_semaphore(object: &mut Object, path: &Path) {
+    let file = match open_nofollow(path) {
+        Ok(file) => file,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::PermissionDenied {
+                object.odd.push(format!("cannot be opened: {e}"));
+            }
+            return;
+        }
+    };
+    let Ok(meta) = file.metadata() else { return };
+    if (meta.dev(), meta.ino()) != object.id || !meta.file_type().is_file() {
+        object.odd.push("replaced while being looked at".into());
+        return;
+    }
+    if meta.len() != SEM_T_SIZE {
+        object.odd.push(format!(
+            "malformed semaphore: {} bytes, a semaphore is {SEM_T_SIZE} (not opened, value unknown)",
+            meta.len()
+        ));
+        return;
+    }
+    let value = if cfg!(target_pointer_width = "64") {
+        let mut word = [0u8; 8];
+        file.read_exact_at(&mut word, 0)
+            .ok()
+            .map(|()| (u64::from_ne_bytes(word) & 0xffff_ffff) as u32)
+    } else {
+        let mut word = [0u8; 4];
+        file.read_exact_at(&mut word, 0)
+            .ok()
+            .map(|()| u32::from_ne_bytes(word) >> 1)
+    };
+    match value {
+        Some(v) if v <= ipc_core::SEM_VALUE_MAX => object.value = Some(v),
+        Some(v) => object.odd.push(format!(
+            "malformed semaphore: its value word reads {v}, above SEM_VALUE_MAX"
+        )),
+        None => {}
+    }
+}
+
+/// A queue found by opening its name (no mqueue filesystem available).
+fn describe_queue_by_name(name: &Name) -> Option<Object> {
     let queue = open_queue_quietly(name)?;
     let meta = std::fs::metadata(format!("/proc/self/fd/{}", queue.raw())).ok()?;
-    let mut object = Object::new(Kind::Mq, &name.to_string(), &meta);
+    let mut object = Object::new(Kind::Mq, name.as_bytes().to_vec(), &meta);
     if let Ok(attr) = queue.attributes() {
         object.set_queue_attributes(&attr);
     }
-    drop(queue);
-    set_holders(&mut object, holders);
     Some(object)
 }
 
-fn set_holders(object: &mut Object, holders: &HolderIndex) {
-    object.holders = holders.holders(object.id);
+fn set_holders(object: &mut Object, scan: &Scan) {
+    object.holders = scan.holders(object.id).to_vec();
     object.orphan = if !object.holders.is_empty() {
         Some(false)
-    } else if holders.complete() {
+    } else if scan.is_complete() {
         Some(true)
     } else {
         None
@@ -239,13 +409,6 @@ fn fill_queue_attributes(object: &mut Object, name: &Name) {
     }
 }
 
-fn semaphore_value(name: &Name) -> Option<u32> {
-    Semaphore::open(name, &SemOptions::default())
-        .ok()?
-        .value()
-        .ok()
-}
-
 /// `QSIZE:58 NOTIFY:0 ...` -> 58.
 fn qsize(text: &str) -> Option<u64> {
     text.split_whitespace()
@@ -254,10 +417,7 @@ fn qsize(text: &str) -> Option<u64> {
 }
 
 fn owner_name(uid: u32) -> String {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map_or_else(|| uid.to_string(), |user| user.name)
+    ipc_core::holders::user_name(uid)
 }
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).

@@ -5,16 +5,20 @@
 //! may mount, we move this process (and only it) into a mount namespace of its own
 //! and mount one there: the queues are the same (the IPC namespace is unchanged),
 //! and nothing changes for any other process. Otherwise we say how to mount it.
+//!
+//! The private mount goes over a directory that already exists (`/dev/mqueue` if
+//! there is one, else the temporary directory), hiding it from this process only:
+//! no directory is ever created, so a signal at any moment leaves nothing behind,
+//! and the mount vanishes with the process's mount namespace when it exits.
 
 use std::path::{Path, PathBuf};
 
-use nix::mount::{mount, umount, MsFlags};
+use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
 
-/// Where the queues can be read, and whether we mounted it.
+/// Where the queues can be read.
 pub struct MqueueDir {
     path: PathBuf,
-    mounted_here: bool,
 }
 
 /// Why the queues cannot be listed.
@@ -29,10 +33,7 @@ impl MqueueDir {
     /// An mqueue filesystem already mounted in this mount namespace, else a private one.
     pub fn find_or_mount() -> Result<MqueueDir, Unavailable> {
         if let Some(path) = mounted() {
-            return Ok(MqueueDir {
-                path,
-                mounted_here: false,
-            });
+            return Ok(MqueueDir { path });
         }
         mount_privately()
     }
@@ -40,15 +41,6 @@ impl MqueueDir {
     /// The directory: one file per queue, named without the leading '/'.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-}
-
-impl Drop for MqueueDir {
-    fn drop(&mut self) {
-        if self.mounted_here {
-            let _ = umount(&self.path);
-            let _ = std::fs::remove_dir(&self.path);
-        }
     }
 }
 
@@ -81,20 +73,25 @@ fn mount_privately() -> Result<MqueueDir, Unavailable> {
         None::<&str>,
     )
     .map_err(|e| refused(format!("mount --make-rprivate /: {}", e.desc())))?;
-    let path = std::env::temp_dir().join(format!("posix-ipc-mqueue.{}", std::process::id()));
-    std::fs::create_dir(&path).map_err(|e| refused(format!("mkdir {}: {e}", path.display())))?;
-    if let Err(e) = mount(
+    // Over an existing directory, seen by this process only: nothing to create,
+    // nothing to remove, nothing a signal could leave behind.
+    let path = [PathBuf::from("/dev/mqueue"), std::env::temp_dir()]
+        .into_iter()
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+        .ok_or_else(|| refused("neither /dev/mqueue nor the temporary directory exists".into()))?;
+    mount(
         Some("mqueue"),
         &path,
         Some("mqueue"),
-        MsFlags::empty(),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         None::<&str>,
-    ) {
-        let _ = std::fs::remove_dir(&path);
-        return Err(refused(format!("mount -t mqueue: {}", e.desc())));
-    }
-    Ok(MqueueDir {
-        path,
-        mounted_here: true,
-    })
+    )
+    .map_err(|e| {
+        refused(format!(
+            "mount -t mqueue on {}: {}",
+            path.display(),
+            e.desc()
+        ))
+    })?;
+    Ok(MqueueDir { path })
 }

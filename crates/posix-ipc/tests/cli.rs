@@ -143,8 +143,16 @@ fn a_queue_driven_by_many_processes() {
     ok(&["mq", "send", q.name(), "middle", "--priority", "5"]);
 
     // `ls` finds it in the mqueue filesystem (mounted privately when not mounted).
-    let listed: Value =
-        serde_json::from_str(&ok(&["ls", "--type", "mq", "--prefix", q.name(), "--json"])).unwrap();
+    let listed: Value = serde_json::from_str(&ok(&[
+        "ls",
+        "--type",
+        "mq",
+        "--prefix",
+        q.name(),
+        "--json",
+        "--trust-pid-namespace",
+    ]))
+    .unwrap();
     assert_eq!(listed[0]["name"], q.name());
     assert_eq!(listed[0]["messages"], 3);
     assert_eq!(listed[0]["queued_bytes"], 13);
@@ -258,8 +266,16 @@ fn holders_are_listed_and_clean_spares_held_objects() {
     drop(shm); // only the mapping holds it now
 
     let prefix = format!("/pipc_{}_clean_", std::process::id());
-    let listed: Value =
-        serde_json::from_str(&ok(&["ls", "--type", "shm", "--prefix", &prefix, "--json"])).unwrap();
+    let listed: Value = serde_json::from_str(&ok(&[
+        "ls",
+        "--type",
+        "shm",
+        "--prefix",
+        &prefix,
+        "--json",
+        "--trust-pid-namespace",
+    ]))
+    .unwrap();
     let listed = listed.as_array().unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
     let by_name = |n: &str| listed.iter().find(|o| o["name"] == n).unwrap().clone();
@@ -272,12 +288,25 @@ fn holders_are_listed_and_clean_spares_held_objects() {
     assert_eq!(held_entry["holders"][0]["mapped"], true);
     assert_eq!(by_name(loose.name())["orphan"], true);
 
-    let dry = ok(&["clean", "--orphans", "--prefix", &prefix, "--dry-run"]);
+    let dry = ok(&[
+        "clean",
+        "--orphans",
+        "--prefix",
+        &prefix,
+        "--dry-run",
+        "--trust-pid-namespace",
+    ]);
     assert_eq!(
         dry,
         format!("would remove shared memory {}\n", loose.name())
     );
-    let done = ok(&["clean", "--orphans", "--prefix", &prefix]);
+    let done = ok(&[
+        "clean",
+        "--orphans",
+        "--prefix",
+        &prefix,
+        "--trust-pid-namespace",
+    ]);
     assert_eq!(done, format!("removed shared memory {}\n", loose.name()));
     assert!(ok(&["stat", held.name()]).contains(&format!("pid {}", std::process::id())));
     fails(&["stat", loose.name()], 1);

@@ -1,0 +1,75 @@
+//! The demos' object names, and how several people share one machine.
+//!
+//! By default every demo uses its C original's names (`/ep_mq_lifecycle`), so its
+//! output matches the C program's. On a machine where several people run the
+//! demos, those names collide: a second run finds the first run's objects (and
+//! leaves them alone, see [`crate::stale`]). Setting [`PREFIX_VARIABLE`] gives one
+//! person's runs names of their own: with `POSIX_IPC_LAB_PREFIX=alice_`,
+//! `/ep_mq_lifecycle` becomes `/alice_ep_mq_lifecycle`.
+
+use ipc_core::Name;
+
+/// The environment variable that puts a prefix before every demo's object names.
+pub const PREFIX_VARIABLE: &str = "POSIX_IPC_LAB_PREFIX";
+
+/// Longest prefix: short enough that every demo name still fits a semaphore name.
+pub const PREFIX_MAX: usize = 64;
+
+/// The name a demo uses for its C original's `c_name` (such as `"/ep_exclusive"`):
+/// `c_name` itself, or with the prefix from [`PREFIX_VARIABLE`] after its '/'.
+/// A bad prefix (or a bad `c_name`) is a usage error: printed, exit status 2.
+pub fn object_name(c_name: &str) -> Name {
+    let prefix = std::env::var_os(PREFIX_VARIABLE).unwrap_or_default();
+    match prefixed(c_name, prefix.to_str()) {
+        Ok(name) => name,
+        Err(why) => {
+            let program = std::env::args().next().unwrap_or_default();
+            let program = program.rsplit('/').next().unwrap_or_default();
+            eprintln!("{program}: {why}");
+            std::process::exit(2)
+        }
+    }
+}
+
+/// `c_name` with `prefix` after its '/' (`None` for a value that is not UTF-8).
+fn prefixed(c_name: &str, prefix: Option<&str>) -> Result<Name, String> {
+    let prefix = prefix.ok_or_else(|| format!("{PREFIX_VARIABLE} is not UTF-8"))?;
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if !prefix.chars().all(ok) || prefix.len() > PREFIX_MAX {
+        return Err(format!(
+            "{PREFIX_VARIABLE}='{}': use at most {PREFIX_MAX} letters, digits, '_', '-' or '.'",
+            prefix.escape_debug()
+        ));
+    }
+    let rest = c_name.strip_prefix('/').unwrap_or(c_name);
+    let name = Name::new(&format!("/{prefix}{rest}")).map_err(|e| format!("{c_name}: {e}"))?;
+    name.check_semaphore().map_err(|e| format!("{name}: {e}"))?;
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_the_c_name() {
+        assert_eq!(
+            prefixed("/ep_exclusive", Some("")).unwrap().to_string(),
+            "/ep_exclusive"
+        );
+    }
+
+    #[test]
+    fn a_prefix_goes_after_the_slash() {
+        let name = prefixed("/ep_mq_lifecycle", Some("alice_")).unwrap();
+        assert_eq!(name.to_string(), "/alice_ep_mq_lifecycle");
+    }
+
+    #[test]
+    fn bad_prefixes_are_refused() {
+        assert!(prefixed("/ep_x", Some("a/b")).is_err());
+        assert!(prefixed("/ep_x", Some("a b")).is_err());
+        assert!(prefixed("/ep_x", Some(&"x".repeat(PREFIX_MAX + 1))).is_err());
+        assert!(prefixed("/ep_x", None).is_err());
+    }
+}

@@ -1,0 +1,588 @@
+//! Who holds an object, and removing an object only when nobody does.
+//!
+//! Two sources, used together:
+//!
+//! - **`/proc`** ([`Scan`]): every process with a descriptor open on the object
+//!   (`/proc/PID/fd`) or a mapping of it (`/proc/PID/maps`), matched by device and
+//!   inode, not by path (a glibc semaphore is mapped under the temporary name it was
+//!   created with, and an unlinked object is held under a name that no longer
+//!   exists). It names the holders (pid, user, command), but it only sees what
+//!   `/proc` shows: `hidepid=1|2` hides other users' processes, a nested PID
+//!   namespace hides every process outside it, an ordinary user cannot read other
+//!   users' descriptors, and processes start and exit while it reads. A scan says
+//!   what it could not see ([`BlindSpot`]), and one with blind spots never calls an
+//!   object unheld.
+//! - **The kernel** ([`Lease`]): a write lease (`fcntl(F_SETLEASE, F_WRLCK)`) is
+//!   granted only while no other open file description of the file exists
+//!   anywhere, in any namespace, including the ones kept alive by a mapping or a
+//!   descriptor in flight over a socket. While it is held, any other `open` of the
+//!   file first has to break it, which the lease holder sees. It names no one.
+//!
+//! [`remove_unheld`] combines them: it removes an object only when a fresh `/proc`
+//! scan shows no holder and the kernel grants the lease (or, where leases are not
+//! available, the scan has no blind spot), and it unlinks while holding the lease.
+//!
+//! # The window that remains
+//! An `open` looks the name up, then opens the file it found. A process that
+//! has looked the name up before the unlink but reaches the open only after
+//! the lease check can still end up holding the removed object (it blocks until
+//! the lease is released, then gets the unlinked file). That is inside one
+//! `open` call, a few microseconds; [`Removal::Removed`] reports it when the
+//! kernel shows it (the lease was being broken when the unlink was done). The
+//! same window exists for any `shm_unlink`, by anyone. A shared memory object
+//! created with `O_CREAT` has a second one: its name appears a moment before its
+//! creator's descriptor is open. A message queue has neither (`mq_open` and
+//! `mq_unlink` both run under the mqueue directory's lock), but its name is not
+//! re-checked after the lease: someone allowed to unlink it could replace it in
+//! between (`lstat` of the name closes that for files in `/dev/shm`).
+//!
+//! # References
+//! proc(5) (`/proc/PID/fd`, `/proc/PID/maps`, `hidepid`), pid_namespaces(7),
+//! fcntl(2) (`F_SETLEASE`, `F_GETLEASE`, `F_SETSIG`).
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+
+use crate::kind::ObjectKind;
+use crate::mq::{MessageQueue, MqOptions};
+use crate::name::Name;
+use crate::open::{Access, Creation};
+
+/// Where glibc keeps shared memory objects and named semaphores.
+pub const SHM_DIR: &str = "/dev/shm";
+
+/// A file's identity: `(st_dev, st_ino)`.
+pub type FileId = (u64, u64);
+
+/// The file in [`SHM_DIR`] behind a shared memory object or a semaphore (a message
+/// queue has none outside an mqueue filesystem).
+pub fn shm_path(kind: ObjectKind, name: &Name) -> Option<PathBuf> {
+    let file = match kind {
+        ObjectKind::SharedMemory => name.without_slash().to_vec(),
+        ObjectKind::Semaphore => [b"sem.", name.without_slash()].concat(),
+        ObjectKind::MessageQueue => return None,
+    };
+    Some(PathBuf::from(SHM_DIR).join(OsStr::from_bytes(&file)))
+}
+
+/// One process holding an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// Process id (as this process's `/proc` numbers it).
+    pub pid: i32,
+    /// Its effective user id.
+    pub uid: u32,
+    /// Its user's name, or the uid in digits.
+    pub user: String,
+    /// Its command line, arguments separated by spaces (or `[comm]` if empty).
+    /// Raw bytes made text: escape it before printing it to a terminal.
+    pub command: String,
+    /// Descriptors it has open on the object.
+    pub fds: Vec<i32>,
+    /// Whether it has the object mapped.
+    pub mapped: bool,
+}
+
+impl fmt::Display for Holder {
+    /// `pid 42 (alice: excl_demo --step)`; the command is shown as it is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pid {} ({}: {})", self.pid, self.user, self.command)
+    }
+}
+
+/// Something that keeps a `/proc` scan from seeing every process that could hold
+/// an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlindSpot {
+    /// `/proc/self` is not this process: the `/proc` mounted here belongs to
+    /// another PID namespace (or none is mounted).
+    ForeignProc,
+    /// `/proc` is mounted with `hidepid` (the option's text), which hides other
+    /// users' processes from an unprivileged caller.
+    HiddenProcesses(String),
+    /// This many processes' descriptors or mappings could not be read (they
+    /// belong to another user).
+    Unreadable(usize),
+    /// This process lives in a nested PID namespace (not the initial one): the
+    /// processes outside it are not in its `/proc`, yet may share its IPC
+    /// namespace and `/dev/shm` (a container started with `--ipc=host`).
+    NestedPidNamespace,
+}
+
+impl fmt::Display for BlindSpot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BlindSpot::ForeignProc => f.write_str(
+                "the /proc mounted here is not this PID namespace's (/proc/self is not this process)",
+            ),
+            BlindSpot::HiddenProcesses(option) => write!(
+                f,
+                "/proc is mounted with {option}, which hides other users' processes from a user who is not root"
+            ),
+            BlindSpot::Unreadable(1) => {
+                f.write_str("1 process belongs to another user and could not be examined")
+            }
+            BlindSpot::Unreadable(n) => {
+                write!(f, "{n} processes belong to other users and could not be examined")
+            }
+            BlindSpot::NestedPidNamespace => f.write_str(
+                "this process runs in a nested PID namespace: processes outside it are invisible here but may share its objects",
+            ),
+        }
+    }
+}
+
+/// How much of `/proc` to believe.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanOptions {
+    /// Take this PID namespace as the whole system: right inside a container whose
+    /// IPC namespace and `/dev/shm` are its own. Removes only the
+    /// [`BlindSpot::NestedPidNamespace`] blind spot.
+    pub trust_pid_namespace: bool,
+}
+
+impl ScanOptions {
+    /// Options that trust (or not) this PID namespace to be the whole system.
+    pub fn trusting_pid_namespace(trust: bool) -> ScanOptions {
+        ScanOptions {
+            trust_pid_namespace: trust,
+        }
+    }
+}
+
+/// Every holder of every file, from one pass over `/proc`, and what it could not see.
+#[derive(Debug, Default)]
+pub struct Scan {
+    by_file: BTreeMap<FileId, Vec<Holder>>,
+    blind: Vec<BlindSpot>,
+}
+
+impl Scan {
+    /// Reads every process but this one. Take it after listing the objects it is
+    /// about: a scan taken before an object existed cannot vouch for it.
+    pub fn take(options: ScanOptions) -> Scan {
+        let mut scan = Scan::default();
+        let me = std::process::id() as i32;
+        if proc_self_pid() != Some(me) {
+            scan.blind.push(BlindSpot::ForeignProc);
+        }
+        if let Some(option) = hidepid_option() {
+            if !nix::unistd::geteuid().is_root() {
+                scan.blind.push(BlindSpot::HiddenProcesses(option));
+            }
+        }
+        if in_nested_pid_namespace() && !options.trust_pid_namespace {
+            scan.blind.push(BlindSpot::NestedPidNamespace);
+        }
+        let mut users = BTreeMap::new();
+        let mut unreadable = 0;
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for pid in entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|&pid| pid != me)
+            {
+                if !scan.read_process(pid, &mut users) {
+                    unreadable += 1;
+                }
+            }
+        } else if !scan.blind.contains(&BlindSpot::ForeignProc) {
+            scan.blind.push(BlindSpot::ForeignProc);
+        }
+        if unreadable > 0 {
+            scan.blind.push(BlindSpot::Unreadable(unreadable));
+        }
+        scan
+    }
+
+    /// Reads one process; false if it exists but could not be read.
+    fn read_process(&mut self, pid: i32, users: &mut BTreeMap<u32, String>) -> bool {
+        let mut found: BTreeMap<FileId, (Vec<i32>, bool)> = BTreeMap::new();
+        match std::fs::read_dir(format!("/proc/{pid}/fd")) {
+            Ok(fds) => {
+                for fd in fds.flatten() {
+                    let Some(n) = fd.file_name().to_str().and_then(|s| s.parse::<i32>().ok())
+                    else {
+                        continue;
+                    };
+                    // Follows the magic link to the open file itself, even if unlinked.
+                    if let Ok(meta) = std::fs::metadata(fd.path()) {
+                        found.entry((meta.dev(), meta.ino())).or_default().0.push(n);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return false,
+            Err(_) => return true, // gone: it holds nothing any more
+        }
+        match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+            Ok(maps) => {
+                for id in maps.lines().filter_map(shared_mapping) {
+                    found.entry(id).or_default().1 = true;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return false,
+            Err(_) => {}
+        }
+        if found.is_empty() {
+            return true;
+        }
+        let uid = uid_of(pid).unwrap_or(u32::MAX);
+        let user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
+        let command = command_of(pid);
+        for (id, (fds, mapped)) in found {
+            self.by_file.entry(id).or_default().push(Holder {
+                pid,
+                uid,
+                user: user.clone(),
+                command: command.clone(),
+                fds,
+                mapped,
+            });
+        }
+        true
+    }
+
+    /// The holders of the file `id` that this scan saw.
+    pub fn holders(&self, id: FileId) -> &[Holder] {
+        self.by_file.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// What this scan could not see; empty when "no holder seen" means "no holder".
+    pub fn blind_spots(&self) -> &[BlindSpot] {
+        &self.blind
+    }
+
+    /// Whether the scan saw every process that could hold an object.
+    pub fn is_complete(&self) -> bool {
+        self.blind.is_empty()
+    }
+}
+
+/// The pid `/proc/self` points to.
+fn proc_self_pid() -> Option<i32> {
+    std::fs::read_link("/proc/self")
+        .ok()?
+        .to_str()?
+        .parse()
+        .ok()
+}
+
+/// The inode of the initial PID namespace, fixed by the kernel
+/// (`PROC_PID_INIT_INO` in `include/linux/proc_ns.h`).
+const INITIAL_PID_NAMESPACE: &str = "pid:[4026531836]";
+
+/// Whether this process is outside the initial PID namespace. (The `NSpid` line of
+/// `/proc/self/status` cannot tell: it starts at the namespace of the `/proc`
+/// mounted, so a container's own `/proc` shows one level.) If the link cannot be
+/// read, the answer is yes: a scan that cannot tell must not claim to see all.
+fn in_nested_pid_namespace() -> bool {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map_or(true, |link| link.as_os_str() != INITIAL_PID_NAMESPACE)
+}
+
+/// The `hidepid=...` option of the `/proc` mount, unless it is `0` or `off`.
+fn hidepid_option() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines()
+        .rev()
+        .find_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let point = before.split_whitespace().nth(4)?;
+            let mut after = after.split_whitespace();
+            let fstype = after.next()?;
+            let options = after.nth(1)?;
+            (point == "/proc" && fstype == "proc").then(|| options.to_owned())
+        })
+        .and_then(|options| {
+            options
+                .split(',')
+                .find(|o| o.starts_with("hidepid=") && !matches!(&o[8..], "0" | "off"))
+                .map(str::to_owned)
+        })
+}
+
+/// The device and inode of a shared mapping line of `/proc/PID/maps`.
+fn shared_mapping(line: &str) -> Option<FileId> {
+    let mut fields = line.split_whitespace();
+    let _range = fields.next()?;
+    let perms = fields.next()?;
+    let _offset = fields.next()?;
+    let dev = fields.next()?;
+    let ino: u64 = fields.next()?.parse().ok()?;
+    if !perms.ends_with('s') || ino == 0 {
+        return None;
+    }
+    let (major, minor) = dev.split_once(':')?;
+    let major = u32::from_str_radix(major, 16).ok()?;
+    let minor = u32::from_str_radix(minor, 16).ok()?;
+    Some((libc::makedev(major, minor), ino))
+}
+
+/// The effective uid of a process, from `/proc/PID/status`.
+fn uid_of(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The name of user `uid`, or the uid in digits.
+pub fn user_name(uid: u32) -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |user| user.name)
+}
+
+/// `/proc/PID/cmdline` with spaces between arguments, or `[comm]`.
+pub fn command_of(pid: i32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let text: Vec<String> = cmdline
+        .split(|&b| b == 0)
+        .filter(|arg| !arg.is_empty())
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
+        .collect();
+    if text.is_empty() {
+        std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|c| format!("[{}]", c.trim()))
+            .unwrap_or_default()
+    } else {
+        text.join(" ")
+    }
+}
+
+/// `F_SETSIG` (`<asm-generic/fcntl.h>`, Linux; the libc crate lacks it).
+const F_SETSIG: libc::c_int = 10;
+
+/// A write lease on an open file: proof from the kernel that no other open file
+/// description of it exists, kept until dropped. Another process's `open` of the
+/// file meanwhile waits (or fails with `EWOULDBLOCK` if non-blocking) until the
+/// lease is released; [`Lease::broken`] tells that it tried.
+///
+/// The break notice is sent as `SIGURG`, whose default action is to do nothing,
+/// rather than `SIGIO`, whose default action would end this process.
+#[derive(Debug)]
+pub struct Lease<'fd> {
+    fd: BorrowedFd<'fd>,
+}
+
+impl<'fd> Lease<'fd> {
+    /// `fcntl(fd, F_SETSIG, SIGURG)`, `fcntl(fd, F_SETLEASE, F_WRLCK)`.
+    ///
+    /// # Errors
+    /// `EAGAIN` (or `EBUSY`): another open file description of the file exists
+    /// (a process has it open or mapped). `EACCES`: the caller neither owns the
+    /// file nor has `CAP_LEASE`. `EINVAL`: leases are not available here
+    /// (`/proc/sys/fs/leases-enable` is 0, or the file system has none).
+    pub fn take(fd: BorrowedFd<'fd>) -> Result<Lease<'fd>, Errno> {
+        // SAFETY: `fd` is a descriptor borrowed for 'fd, so it is open; F_SETSIG
+        // takes an int and changes only which signal this descriptor's
+        // notifications use.
+        Errno::result(unsafe { libc::fcntl(fd.as_raw_fd(), F_SETSIG, libc::SIGURG) })?;
+        // SAFETY: as above; F_SETLEASE takes an int and touches no memory of ours.
+        Errno::result(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLEASE, libc::F_WRLCK) })?;
+        Ok(Lease { fd })
+    }
+
+    /// Whether another process has begun opening the file since the lease was
+    /// taken (`F_GETLEASE` no longer answers `F_WRLCK`).
+    pub fn broken(&self) -> bool {
+        // SAFETY: the descriptor is open for the lease's lifetime; F_GETLEASE takes
+        // no argument.
+        let kind = unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_GETLEASE) };
+        kind != libc::F_WRLCK
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is still open (borrowed for the lease's lifetime);
+        // F_UNLCK releases the lease and wakes any waiting opener.
+        unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
+    }
+}
+
+/// What [`remove_unheld`] did.
+#[derive(Debug)]
+pub enum Removal {
+    /// Removed: no process held it.
+    Removed {
+        /// The kernel showed another process opening it as it was removed: that
+        /// process holds the removed object (the window described in the module docs).
+        opened_meanwhile: bool,
+    },
+    /// It did not exist (any more).
+    Gone,
+    /// Not removed: these processes hold it.
+    Held(Vec<Holder>),
+    /// Not removed: the kernel says another process has it open or mapped, though
+    /// `/proc` shows none (a process this one cannot see).
+    HeldUnseen,
+    /// Not removed: whether anyone holds it cannot be told (the reason).
+    Unsure(String),
+}
+
+/// An object opened only to look at it: a file of `/dev/shm` or a queue.
+enum Opened {
+    File(std::fs::File),
+    Queue(MessageQueue),
+}
+
+impl Opened {
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Opened::File(file) => file.as_fd(),
+            // SAFETY: on Linux an mqd_t is a file descriptor, open as long as the
+            // queue handle, which outlives the borrow.
+            Opened::Queue(queue) => unsafe { BorrowedFd::borrow_raw(queue.raw()) },
+        }
+    }
+}
+
+/// Removes `name` of `kind` only if no process holds it: opens it (without
+/// following a link, without blocking), checks it is the file `expected` (when
+/// given) and a regular file, scans `/proc` for holders, takes a [`Lease`] and
+/// unlinks it while holding the lease. Where the kernel grants no lease for a
+/// reason other than a holder, the `/proc` scan alone decides, and only if it has no
+/// blind spot. Never maps anything.
+pub fn remove_unheld(
+    kind: ObjectKind,
+    name: &Name,
+    expected: Option<FileId>,
+    options: ScanOptions,
+) -> Removal {
+    let path = shm_path(kind, name);
+    let before = match &path {
+        Some(path) => match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_file() => Some((meta.dev(), meta.ino())),
+            Ok(_) => return Removal::Unsure(format!("{} is not a regular file", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Removal::Gone,
+            Err(e) => return Removal::Unsure(format!("lstat {}: {e}", path.display())),
+        },
+        None => None,
+    };
+    let opened = match open_quietly(kind, name, path.as_ref()) {
+        Ok(opened) => Some(opened),
+        Err(Errno::ENOENT) => return Removal::Gone,
+        Err(_) => None, // no lease without a descriptor: /proc alone decides
+    };
+    let id = match &opened {
+        Some(opened) => match nix::sys::stat::fstat(opened.fd()) {
+            Ok(st) => Some((st.st_dev, st.st_ino)),
+            Err(e) => return Removal::Unsure(format!("fstat: {}", e.desc())),
+        },
+        None => before,
+    };
+    if expected.is_some() && id.is_some() && id != expected || before.is_some() && id != before {
+        return Removal::Unsure("it was replaced by another object meanwhile".into());
+    }
+    let scan = Scan::take(options);
+    if let Some(id) = id {
+        let holders = scan.holders(id);
+        if !holders.is_empty() {
+            return Removal::Held(holders.to_vec());
+        }
+    }
+    let still_same = || match (&path, id) {
+        (Some(path), Some(id)) => {
+            std::fs::symlink_metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == id)
+        }
+        _ => true,
+    };
+    let lease = opened.as_ref().map(|o| Lease::take(o.fd()));
+    match lease {
+        Some(Ok(lease)) => {
+            if lease.broken() || !still_same() {
+                return Removal::Unsure("another process opened or replaced it meanwhile".into());
+            }
+            let result = kind.unlink(name);
+            let opened_meanwhile = lease.broken();
+            drop(lease);
+            unlinked(result, opened_meanwhile)
+        }
+        Some(Err(Errno::EAGAIN | Errno::EBUSY)) => Removal::HeldUnseen,
+        other => {
+            if !scan.is_complete() {
+                let why_no_lease = match other {
+                    Some(Err(e)) => format!("the kernel granted no lease ({})", e.desc()),
+                    _ => "it could not be opened to ask the kernel".to_owned(),
+                };
+                let blind: Vec<String> = scan.blind_spots().iter().map(|b| b.to_string()).collect();
+                return Removal::Unsure(format!("{why_no_lease}, and {}", blind.join("; ")));
+            }
+            if !still_same() {
+                return Removal::Unsure("it was replaced by another object meanwhile".into());
+            }
+            unlinked(kind.unlink(name), false)
+        }
+    }
+}
+
+fn unlinked(result: crate::Result<()>, opened_meanwhile: bool) -> Removal {
+    match result {
+        Ok(()) => Removal::Removed { opened_meanwhile },
+        Err(e) if e.errno() == Errno::ENOENT => Removal::Gone,
+        Err(e) => Removal::Unsure(e.to_string()),
+    }
+}
+
+/// Opens the object read-only, never following a link, never blocking, never
+/// mapping: a descriptor to ask the kernel about, nothing more.
+fn open_quietly(kind: ObjectKind, name: &Name, path: Option<&PathBuf>) -> Result<Opened, Errno> {
+    match (kind, path) {
+        (ObjectKind::MessageQueue, _) | (_, None) => {
+            let options = MqOptions {
+                creation: Creation::OpenExisting,
+                access: Access::ReadOnly,
+                nonblocking: true,
+                ..MqOptions::default()
+            };
+            MessageQueue::open(name, &options)
+                .map(Opened::Queue)
+                .map_err(|e| e.errno())
+        }
+        (_, Some(path)) => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map(Opened::File)
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_mappings_only() {
+        let line = "7f00-7f01 rw-s 00000000 00:1a 1234 /dev/shm/x";
+        assert_eq!(shared_mapping(line), Some((libc::makedev(0, 0x1a), 1234)));
+        assert_eq!(
+            shared_mapping("7f00-7f01 rw-p 00000000 00:1a 1234 /x"),
+            None
+        );
+        assert_eq!(shared_mapping("7f00-7f01 rw-s 00000000 00:00 0"), None);
+    }
+
+    #[test]
+    fn paths_of_each_kind() {
+        let name = Name::new("/x").unwrap();
+        assert_eq!(
+            shm_path(ObjectKind::Semaphore, &name),
+            Some(PathBuf::from("/dev/shm/sem.x"))
+        );
+        assert_eq!(
+            shm_path(ObjectKind::SharedMemory, &name),
+            Some(PathBuf::from("/dev/shm/x"))
+        );
+        assert_eq!(shm_path(ObjectKind::MessageQueue, &name), None);
+    }
+}
