@@ -57,7 +57,8 @@ pub fn note_if_denied(demo: &str, kind: ObjectKind, name: &Name, error: &Error) 
     if error.errno() != Errno::EACCES {
         return;
     }
-    let whose = holders::shm_path(kind, name)
+    let whose = kind
+        .file(name)
         .and_then(|path| std::fs::symlink_metadata(path).ok())
         .map(|meta| {
             use std::os::unix::fs::MetadataExt;

@@ -21,7 +21,7 @@ fn create(name: &Name) -> ipc_core::Result<SharedMemory> {
 }
 
 fn path(name: &Name) -> std::path::PathBuf {
-    ipc_core::holders::shm_path(ObjectKind::SharedMemory, name).unwrap()
+    ObjectKind::SharedMemory.file(name).unwrap()
 }
 
 #[test]

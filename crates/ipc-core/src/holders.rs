@@ -41,10 +41,8 @@
 //! fcntl(2) (`F_SETLEASE`, `F_GETLEASE`, `F_SETSIG`).
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 
@@ -60,17 +58,6 @@ pub const SHM_DIR: &str = "/dev/shm";
 
 /// A file's identity: `(st_dev, st_ino)`.
 pub type FileId = (u64, u64);
-
-/// The file in [`SHM_DIR`] behind a shared memory object or a semaphore (a message
-/// queue has none outside an mqueue filesystem).
-pub fn shm_path(kind: ObjectKind, name: &Name) -> Option<PathBuf> {
-    let file = match kind {
-        ObjectKind::SharedMemory => name.without_slash().to_vec(),
-        ObjectKind::Semaphore => [b"sem.", name.without_slash()].concat(),
-        ObjectKind::MessageQueue => return None,
-    };
-    Some(PathBuf::from(SHM_DIR).join(OsStr::from_bytes(&file)))
-}
 
 /// One process holding an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -458,7 +445,7 @@ pub fn remove_unheld(
     expected: Option<FileId>,
     options: ScanOptions,
 ) -> Removal {
-    let path = shm_path(kind, name);
+    let path = kind.file(name);
     let before = match &path {
         Some(path) => match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.file_type().is_file() => Some((meta.dev(), meta.ino())),
@@ -576,13 +563,13 @@ mod tests {
     fn paths_of_each_kind() {
         let name = Name::new("/x").unwrap();
         assert_eq!(
-            shm_path(ObjectKind::Semaphore, &name),
+            ObjectKind::Semaphore.file(&name),
             Some(PathBuf::from("/dev/shm/sem.x"))
         );
         assert_eq!(
-            shm_path(ObjectKind::SharedMemory, &name),
+            ObjectKind::SharedMemory.file(&name),
             Some(PathBuf::from("/dev/shm/x"))
         );
-        assert_eq!(shm_path(ObjectKind::MessageQueue, &name), None);
+        assert_eq!(ObjectKind::MessageQueue.file(&name), None);
     }
 }

@@ -102,7 +102,14 @@ pub fn mqueue_sysctl(file: &str) -> Option<i64> {
         .ok()
 }
 
-fn sysctl(file: &'static str, what: &'static str, source: &'static str) -> Limit {
+/// A limit read from `/proc/sys/fs/mqueue/FILE`, set there as root with
+/// `sysctl fs.mqueue.FILE=N` (per IPC namespace).
+fn sysctl(
+    file: &'static str,
+    what: &'static str,
+    source: &'static str,
+    change: &'static str,
+) -> Limit {
     Limit {
         name: file,
         what,
@@ -112,7 +119,7 @@ fn sysctl(file: &'static str, what: &'static str, source: &'static str) -> Limit
         hard: None,
         bytes: file.starts_with("msgsize"),
         source,
-        change: "as root: sysctl fs.mqueue.NAME=N, per IPC namespace",
+        change,
         error: "",
     }
 }
@@ -125,6 +132,7 @@ pub fn msg_max() -> Limit {
             "msg_max",
             "mq_maxmsg of a new queue, without CAP_SYS_RESOURCE",
             "set in /proc/sys/fs/mqueue/msg_max",
+            "as root: sysctl fs.mqueue.msg_max=N, per IPC namespace",
         )
     }
 }
@@ -137,6 +145,7 @@ pub fn msgsize_max() -> Limit {
             "msgsize_max",
             "mq_msgsize of a new queue, without CAP_SYS_RESOURCE",
             "set in /proc/sys/fs/mqueue/msgsize_max",
+            "as root: sysctl fs.mqueue.msgsize_max=N, per IPC namespace",
         )
     }
 }
@@ -149,6 +158,7 @@ pub fn queues_max() -> Limit {
             "queues_max",
             "message queues in this IPC namespace",
             "set in /proc/sys/fs/mqueue/queues_max",
+            "as root: sysctl fs.mqueue.queues_max=N, per IPC namespace",
         )
     }
 }
@@ -306,11 +316,13 @@ pub fn all() -> Vec<Limit> {
             "msg_default",
             "mq_maxmsg when mq_open gets no attributes",
             "set in /proc/sys/fs/mqueue/msg_default",
+            "as root: sysctl fs.mqueue.msg_default=N, per IPC namespace",
         ),
         sysctl(
             "msgsize_default",
             "mq_msgsize when mq_open gets no attributes",
             "set in /proc/sys/fs/mqueue/msgsize_default",
+            "as root: sysctl fs.mqueue.msgsize_default=N, per IPC namespace",
         ),
         rlimit_msgqueue(),
         rlimit_nofile(),

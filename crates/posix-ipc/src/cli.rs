@@ -384,7 +384,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 fn parse_priority(text: &str) -> Result<u32, String> {
-    let max = mq_prio_max() - 1;
+    let max = ipc_core::limits::MQ_PRIO_MAX - 1;
     match text.parse::<u32>() {
         Ok(p) if p <= max => Ok(p),
         _ => Err(format!(
@@ -412,13 +412,4 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
             "'{text}' is not a number of seconds, such as 2 or 0.5"
         )),
     }
-}
-
-/// `MQ_PRIO_MAX`, from `sysconf` (32768 on Linux).
-pub fn mq_prio_max() -> u32 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::MQ_PRIO_MAX)
-        .ok()
-        .flatten()
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(32768)
 }

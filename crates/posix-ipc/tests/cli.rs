@@ -362,10 +362,12 @@ fn limits_name_their_source() {
     let limits = limits.as_array().unwrap();
     let msg_max = limits
         .iter()
-        .find(|l| l["source"] == "/proc/sys/fs/mqueue/msg_max")
+        .find(|l| l["source"] == "set in /proc/sys/fs/mqueue/msg_max")
         .unwrap();
     let expected = std::fs::read_to_string("/proc/sys/fs/mqueue/msg_max").unwrap();
-    assert_eq!(msg_max["value"], expected.trim());
+    assert_eq!(msg_max["name"], "msg_max");
+    // A number, not a string.
+    assert_eq!(msg_max["value"].as_u64(), expected.trim().parse().ok());
     assert!(limits
         .iter()
         .any(|l| l["name"].as_str().unwrap().contains("RLIMIT_MSGQUEUE")));
