@@ -25,7 +25,7 @@ pub fn object_name(c_name: &str) -> Name {
         Err(why) => {
             let program = std::env::args().next().unwrap_or_default();
             let program = program.rsplit('/').next().unwrap_or_default();
-            eprintln!("{program}: {why}");
+            crate::errln!("{program}: {why}");
             std::process::exit(2)
         }
     }

@@ -30,13 +30,13 @@ pub fn create_replacing_stale<T>(
     match cleanup::own(kind, name, &create) {
         Err(e) if e.errno() == Errno::EEXIST => {
             match remove_unheld(kind, name, None, ScanOptions::default()) {
-                Removal::Removed { .. } => eprintln!(
+                Removal::Removed { .. } => crate::errln!(
                     "{demo}: {name} is left from an earlier run (no process holds it): unlinked it, creating it again"
                 ),
                 Removal::Gone => {}
                 kept => {
-                    eprintln!("{demo}: {name} exists and was left alone: {}", why(&kept));
-                    eprintln!("{demo}: {}", advice(demo, name));
+                    crate::errln!("{demo}: {name} exists and was left alone: {}", why(&kept));
+                    crate::errln!("{demo}: {}", advice(demo, name));
                     return Err(e);
                 }
             }
@@ -70,8 +70,8 @@ pub fn note_if_denied(demo: &str, kind: ObjectKind, name: &Name, error: &Error) 
             )
         })
         .unwrap_or_else(|| "it belongs to another user".into());
-    eprintln!("{demo}: {name}: {whose}, and this user may not open it");
-    eprintln!("{demo}: {}", advice(demo, name));
+    crate::errln!("{demo}: {name}: {whose}, and this user may not open it");
+    crate::errln!("{demo}: {}", advice(demo, name));
 }
 
 fn why(kept: &Removal) -> String {

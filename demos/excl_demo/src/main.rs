@@ -48,7 +48,7 @@ fn main() {
     // A handler that unlinks with async-signal-safe calls: it needs no thread and
     // no descriptor, so the object still gets fd 3, as in C.
     demo_kit::start_stepped(&USAGE, STEPS, Strategy::InHandler, None, |cli, steps| {
-        let name = Name::new(SHM_NAME).expect("the demo's name is valid");
+        let name = demo_kit::names::object_name(SHM_NAME);
         if cli.has("--unlink") {
             unlink(&name, steps)
         } else {
@@ -68,6 +68,9 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
     // it is removed; finished, it is released and stays.
     let created = cleanup::own(ObjectKind::SharedMemory, name, || {
         SharedMemory::open(name, &create)
+    })
+    .inspect_err(|e| {
+        demo_kit::stale::note_if_denied("excl_demo", ObjectKind::SharedMemory, name, e)
     });
     let shm = match created {
         Ok(shm) => {
@@ -102,6 +105,6 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
 fn unlink(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
     steps.pause(&UNLINK);
     SharedMemory::unlink(name).perror("shm_unlink failed")?;
-    outln!("Unlinked {SHM_NAME}")?;
+    outln!("Unlinked {name}")?;
     Ok(())
 }

@@ -9,7 +9,7 @@
 use demo_kit::{create_replacing_stale, errln, outln, Failure, Perror, Step, Steps, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Capacity, Creation, MessageQueue, Mode, MqOptions, Name};
+use ipc_core::{Access, Capacity, Creation, MessageQueue, Mode, MqOptions};
 
 const MQ_NAME: &str = "/ep_mq_lifecycle";
 const MSG_SIZE: usize = 128;
@@ -68,7 +68,7 @@ fn main() {
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
-    let name = Name::new(MQ_NAME).expect("the demo's name is valid");
+    let name = demo_kit::names::object_name(MQ_NAME);
     let options = MqOptions {
         creation: Creation::CreateExclusive,
         access: Access::ReadWrite,
@@ -86,7 +86,7 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         MessageQueue::open(&name, &options)
     })
     .perror("mq_open failed")?;
-    outln!("Queue created: {MQ_NAME}")?;
+    outln!("Queue created: {name}")?;
 
     // Step 2: send three messages with different priorities.
     steps.pause(&SEND);

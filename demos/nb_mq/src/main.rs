@@ -7,7 +7,7 @@
 use demo_kit::{errln, outln, Failure, Perror, Step, Steps, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, Name};
+use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions};
 
 const MQ_NAME: &str = "/ep_nonblock_mq";
 const MSG_SIZE: usize = 128;
@@ -55,7 +55,7 @@ fn main() {
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
-    let name = Name::new(MQ_NAME).expect("the demo's name is valid");
+    let name = demo_kit::names::object_name(MQ_NAME);
     let options = MqOptions {
         creation: Creation::OpenOrCreate,
         access: Access::ReadWrite,
@@ -83,7 +83,7 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         Err(e) => errln!("{}", e.perror_line("mq_receive")),
         // The C program prints nothing here. Only a queue left by an earlier,
         // interrupted run can hold a message now: say so on stderr.
-        Ok(_) => errln!("nb_mq: {MQ_NAME} still held a message from an earlier run"),
+        Ok(_) => errln!("nb_mq: {name} still held a message from an earlier run"),
     }
 
     // Send one message, then receive it.

@@ -76,8 +76,8 @@ fn create(name: &Name, value: u32) -> Result<Semaphore, Failure> {
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
-    let empty_name = Name::new(SEM_EMPTY).expect("the demo's name is valid");
-    let full_name = Name::new(SEM_FULL).expect("the demo's name is valid");
+    let empty_name = demo_kit::names::object_name(SEM_EMPTY);
+    let full_name = demo_kit::names::object_name(SEM_FULL);
 
     steps.pause(&CREATE);
     let empty = create(&empty_name, 1)?;

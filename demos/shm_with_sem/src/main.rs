@@ -76,8 +76,8 @@ fn main() {
 }
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
-    let shm_name = Name::new(SHM_NAME).expect("the demo's name is valid");
-    let sem_name = Name::new(SEM_NAME).expect("the demo's name is valid");
+    let shm_name = demo_kit::names::object_name(SHM_NAME);
+    let sem_name = demo_kit::names::object_name(SEM_NAME);
 
     steps.pause(&OPEN);
     let shm_options = ShmOptions {
