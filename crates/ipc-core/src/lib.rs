@@ -35,6 +35,7 @@ pub mod cleanup;
 pub mod deadline;
 pub mod error;
 pub mod explain;
+pub mod inherited;
 pub mod interruptible;
 pub mod limits;
 pub mod mq;
