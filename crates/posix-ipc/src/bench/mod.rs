@@ -16,7 +16,6 @@ mod report;
 use std::time::Duration;
 
 use clap::Args;
-use ipc_core::interruptible::block_termination_signals;
 
 pub use channel::Mechanism;
 pub use measure::Placement;
@@ -94,7 +93,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
     if !(0.01..=3600.0).contains(&args.max_seconds) {
         return Err(Failure::Other("--max-seconds is 0.01 to 3600".into()));
     }
-    block_termination_signals();
+    crate::drive::block_termination();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mechanisms = if args.mechanisms.is_empty() {
         Mechanism::ALL.to_vec()
@@ -166,6 +165,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
                     match latency(&plan(args.iterations, 1, true)) {
                         Ok(l) => row.latency = Some(l),
                         Err(Stop::Interrupted(signal)) => return Err(Failure::Interrupted(signal)),
+                        Err(Stop::Lost(why)) => return Err(Failure::Other(why)),
                         Err(Stop::Failed(why)) => row.note = Some(why),
                     }
                 }
@@ -173,6 +173,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
                     match throughput(&plan(args.messages, depth, false)) {
                         Ok(t) => row.throughput = Some(t),
                         Err(Stop::Interrupted(signal)) => return Err(Failure::Interrupted(signal)),
+                        Err(Stop::Lost(why)) => return Err(Failure::Other(why)),
                         Err(Stop::Failed(why)) => row.note = Some(why),
                     }
                 }
