@@ -410,6 +410,7 @@ fn cut_to(shm: &SharedMemory) -> String {
 /// reader that stops reading (`| head -c 10`) ends it quietly: a read takes nothing.
 fn shm_read(shm: &SharedMemory, offset: u64, length: u64) -> Result<(), Failure> {
     let name = shm.name();
+    output::block_sigxfsz();
     let mut buf = vec![0u8; CHUNK.min(length as usize)];
     let mut done = 0u64;
     while done < length {

@@ -11,6 +11,7 @@ use std::os::fd::AsFd;
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::stat::{fstat, major, minor, SFlag};
 
 /// Whether stdout can take output now; if not, why (a phrase such as "stdout is
@@ -25,9 +26,12 @@ use nix::sys::stat::{fstat, major, minor, SFlag};
 ///   `POLLHUP`), which a write would meet as `EPIPE`;
 /// - a device or file that refuses even an empty write (`/dev/full`: `ENOSPC`).
 ///
+/// It also blocks SIGXFSZ (see [`block_sigxfsz`]).
+///
 /// A stdout that passes can still fail later (a reader that goes away, a disk that
 /// fills): callers handle the write error too.
 pub fn ready() -> Result<(), String> {
+    block_sigxfsz();
     let stdout = std::io::stdout();
     let fd = stdout.as_fd();
     let flags = match fcntl(fd, FcntlArg::F_GETFL) {
@@ -74,4 +78,13 @@ pub fn write_all(mut bytes: &[u8]) -> Result<(), Errno> {
         }
     }
     Ok(())
+}
+
+/// Blocks SIGXFSZ, so that a write past `RLIMIT_FSIZE` (`ulimit -f`) into a file is
+/// an `EFBIG` error to handle, instead of a signal that ends the process (and, for
+/// a message already received, loses it). A blocked SIGXFSZ only stays pending.
+pub fn block_sigxfsz() {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGXFSZ);
+    let _ = set.thread_block();
 }
