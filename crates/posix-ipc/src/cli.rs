@@ -134,8 +134,9 @@ pub enum MqCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// Receive the oldest message of the highest priority (mq_receive / mq_timedreceive)
-    /// and print it as "priority P: MESSAGE". Before receiving, stdout is checked (not
+    /// Receive the oldest message of the highest priority (mq_receive / mq_timedreceive).
+    ///
+    /// Prints it as "priority P: MESSAGE". Before receiving, stdout is checked (not
     /// closed, not a pipe nobody reads, not full); if printing still fails, the
     /// message is sent back with its priority (behind others of that priority), and
     /// the status is 1.
@@ -176,7 +177,7 @@ pub struct WaitArgs {
     #[arg(long, short = 'n', conflicts_with = "timeout")]
     pub nonblock: bool,
     /// Wait at most this many seconds (an absolute deadline underneath), then fail
-    /// with ETIMEDOUT.
+    /// ("timed out after N s", status 1).
     #[arg(long, short = 'T', value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 }
@@ -197,7 +198,7 @@ pub enum SemCommand {
         /// The semaphore's name.
         #[arg(value_parser = parse_name)]
         name: Name,
-        /// Wait at most this many seconds, then fail with ETIMEDOUT.
+        /// Wait at most this many seconds, then fail ("timed out after N s").
         #[arg(long, short = 'T', value_parser = parse_seconds)]
         timeout: Option<Duration>,
     },
@@ -230,9 +231,11 @@ pub enum SemCommand {
 /// `posix-ipc shm ...`.
 #[derive(Debug, Subcommand)]
 pub enum ShmCommand {
-    /// Create an object and set its size (shm_open with O_CREAT|O_EXCL, then
-    /// posix_fallocate or ftruncate). An existing object of that size is opened and
-    /// left as it is; one of another size is refused, unless --resize.
+    /// Create an object and set its size (shm_open with O_CREAT, posix_fallocate).
+    ///
+    /// shm_open with O_CREAT|O_EXCL, then posix_fallocate (or ftruncate with
+    /// --no-reserve). An existing object of that size is opened and left as it is;
+    /// one of another size is refused, unless --resize.
     Create {
         #[command(flatten)]
         create: CreateArgs,
