@@ -1,5 +1,6 @@
-//! One measurement: fork a partner, place both processes, time round trips or a
-//! stream, verify what arrives, reap the partner, unlink everything.
+//! One measurement: fork a measuring process and a partner, place both, time round
+//! trips or a stream, verify what arrives, watch both until they end (killing the
+//! other when one dies), reap both, unlink everything.
 
 use std::io::Read;
 use std::time::{Duration, Instant};

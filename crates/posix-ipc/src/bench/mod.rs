@@ -1,12 +1,13 @@
 //! `posix-ipc bench`: what each mechanism costs between two processes, next to the
 //! floor of spinning on shared memory.
 //!
-//! Each measurement forks a partner, places the two processes (same core, two
-//! cores, or unpinned), and times every round trip of a ping-pong, or a one-way
-//! stream. Warm-up first; a fixed number of iterations; a time bound; nothing
-//! allocated or formatted inside the timed loops; names unique to the run; every
-//! object unlinked and every partner reaped after each measurement, and on Ctrl+C
-//! (the termination signals are blocked and looked for between round trips).
+//! Each measurement forks two workers, a measuring process and its partner, places
+//! them (same core, two cores, or unpinned), and times every round trip of a
+//! ping-pong, or a one-way stream. Warm-up first; a fixed number of iterations; a
+//! time bound; nothing allocated or formatted inside the timed loops; names unique
+//! to the run. This process only watches the two (see `measure`): when either dies,
+//! or on Ctrl+C or SIGTERM, it kills the other; every worker is reaped and every
+//! object unlinked after each measurement, however it ended.
 
 mod channel;
 mod machine;
