@@ -30,16 +30,16 @@ pub enum Outcome<T> {
     Interrupted(Signal),
 }
 
+/// The termination signals this program answers (not those ignored at start,
+/// which stay ignored: blocked, they would be kept pending instead of discarded).
 fn termination() -> SigSet {
-    let mut set = SigSet::empty();
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(signal);
-    }
-    set
+    crate::inherited::answered_set()
 }
 
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (the whole process, for
 /// a single-threaded tool), so that they stay pending until [`wait`] looks for them.
+/// A signal ignored when the program started (`nohup`, a script's `cmd &`) is left
+/// alone, so it stays ignored.
 pub fn block_termination_signals() {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&termination()), None);
 }

@@ -18,6 +18,8 @@
 //! |---|---|
 //! | [`process`] | `fork` with the child's part as a closure, `waitpid`, `_exit` |
 //! | [`cleanup`] | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
+//! | [`holders`] | who holds an object: the `/proc` scan, and removing only what nobody holds |
+//! | [`inherited`] | signals ignored when the program started, which stay ignored |
 //! | [`interruptible`] | blocking calls that Ctrl+C ends with nothing changed |
 //! | [`termination`] | the `EINTR` policy: retry, or stop on a termination request |
 //! | [`limits`] | every limit a call can meet: its value, where it is set, how to change it |
@@ -52,6 +54,7 @@ mod shm;
 pub mod cleanup;
 pub mod explain;
 pub mod holders;
+pub mod inherited;
 pub mod interruptible;
 pub mod limits;
 pub mod process;

@@ -36,7 +36,7 @@ extern "C" fn record(signal: libc::c_int) {
 }
 
 /// Installs the recording handlers for SIGINT, SIGTERM and SIGHUP (no
-/// `SA_RESTART`). Do not combine with [`crate::cleanup::install`], which takes the
+/// `SA_RESTART`), except for a signal ignored at start, which stays ignored. Do not combine with [`crate::cleanup::install`], which takes the
 /// same signals.
 ///
 /// # Errors
@@ -47,7 +47,7 @@ pub fn install() -> Result<()> {
         SaFlags::empty(),
         SigSet::empty(),
     );
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+    for signal in crate::inherited::answered() {
         // SAFETY: `record` only stores to an atomic, which is async-signal-safe,
         // and replacing these handlers is what the caller asked for.
         unsafe { sigaction(signal, &action) }

@@ -158,14 +158,24 @@ pub enum MqCommand {
         wait: WaitArgs,
     },
     /// Receive the oldest message of the highest priority (mq_receive / mq_timedreceive).
+    ///
+    /// Prints it as "priority P: MESSAGE". Before receiving, stdout is checked (not
+    /// closed, not a pipe nobody reads, not full); if printing still fails, the
+    /// message is sent back with its priority (behind others of that priority), and
+    /// the status is 1.
     Receive {
         /// The queue's name.
         #[arg(value_parser = parse_name)]
         name: Name,
         #[command(flatten)]
         wait: WaitArgs,
-        #[command(flatten)]
-        json: JsonArg,
+        /// Print JSON: priority, length, the message as text (null unless it is
+        /// UTF-8) and as hex (always, every byte).
+        #[arg(long, conflicts_with = "raw")]
+        json: bool,
+        /// Print only the message's bytes, exactly, with no newline.
+        #[arg(long)]
+        raw: bool,
     },
     /// Show the queue's attributes (mq_getattr).
     Attr {
@@ -190,7 +200,7 @@ pub struct WaitArgs {
     #[arg(long, short = 'n', conflicts_with = "timeout")]
     pub nonblock: bool,
     /// Wait at most this many seconds (an absolute deadline underneath), then fail
-    /// with ETIMEDOUT.
+    /// ("timed out after N s", status 1).
     #[arg(long, short = 'T', value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 }
@@ -211,7 +221,7 @@ pub enum SemCommand {
         /// The semaphore's name.
         #[arg(value_parser = parse_name)]
         name: Name,
-        /// Wait at most this many seconds, then fail with ETIMEDOUT.
+        /// Wait at most this many seconds, then fail ("timed out after N s").
         #[arg(long, short = 'T', value_parser = parse_seconds)]
         timeout: Option<Duration>,
     },
@@ -244,13 +254,22 @@ pub enum SemCommand {
 /// `posix-ipc shm ...`.
 #[derive(Debug, Subcommand)]
 pub enum ShmCommand {
-    /// Create an object and set its size (shm_open with O_CREAT, ftruncate).
+    /// Create an object and set its size (shm_open with O_CREAT, posix_fallocate).
+    ///
+    /// shm_open with O_CREAT|O_EXCL, then posix_fallocate (or ftruncate with
+    /// --no-reserve). An existing object of that size is opened and left as it is;
+    /// one of another size is refused, unless --resize.
     Create {
         #[command(flatten)]
         create: CreateArgs,
-        /// Size in bytes.
-        #[arg(long, short = 's', value_parser = parse_size)]
+        /// Size in bytes, at least 1.
+        #[arg(long, short = 's', value_parser = parse_object_size)]
         size: u64,
+        /// If the object exists with another size, give it this size: growing adds
+        /// zero bytes, shrinking drops the bytes past the new end (and a process
+        /// that has them mapped gets SIGBUS when it touches them).
+        #[arg(long, conflicts_with = "exclusive")]
+        resize: bool,
         /// Size it with ftruncate only: memory is taken as pages are first touched,
         /// and a full /dev/shm then shows up as SIGBUS in the program that touches
         /// it. By default the memory is reserved now (posix_fallocate), so a full
@@ -258,7 +277,7 @@ pub enum ShmCommand {
         #[arg(long)]
         no_reserve: bool,
     },
-    /// Write bytes at an offset (shm_open, mmap, copy, munmap).
+    /// Write bytes at an offset (shm_open, pwrite): never past the object's end.
     Write {
         /// The object's name.
         #[arg(value_parser = parse_name)]
@@ -269,7 +288,7 @@ pub enum ShmCommand {
         #[arg(long, short = 'o', default_value_t = 0, value_parser = parse_size)]
         offset: u64,
     },
-    /// Print bytes from an offset (shm_open, mmap, copy, munmap).
+    /// Print bytes from an offset (shm_open, pread, in chunks of 64 KiB).
     Read {
         /// The object's name.
         #[arg(value_parser = parse_name)]
@@ -381,6 +400,13 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok()
         .filter(|&n| n <= i64::MAX as u64)
         .ok_or_else(|| format!("'{text}' is not a size in bytes (0 to {})", i64::MAX))
+}
+
+fn parse_object_size(text: &str) -> Result<u64, String> {
+    match parse_size(text)? {
+        0 => Err("an object of 0 bytes cannot be mapped: give a size of at least 1".into()),
+        n => Ok(n),
+    }
 }
 
 fn parse_priority(text: &str) -> Result<u32, String> {

@@ -3,6 +3,9 @@
 //! interrupted by signal N).
 
 use ipc_core::{Errno, Error};
+use std::io::Write;
+use std::time::Duration;
+
 use nix::sys::signal::Signal;
 
 /// A failed command.
@@ -19,6 +22,16 @@ pub enum Failure {
     Other(String),
     /// A termination signal ended a blocking call that had changed nothing.
     Interrupted(Signal),
+    /// A `--timeout` ran out (`ETIMEDOUT`); exit status 1. Said as "timed out after
+    /// N s", not as the errno's text ("Connection timed out" is about sockets).
+    TimedOut {
+        /// The call that gave up.
+        call: &'static str,
+        /// Its object.
+        object: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
 }
 
 impl Failure {
@@ -30,25 +43,44 @@ impl Failure {
         }
     }
 
-    /// Prints the line and returns the exit status.
-    pub fn report(&self) -> i32 {
-        match self {
-            Failure::Call { error, hint } => {
-                match hint {
-                    Some(hint) => eprintln!("posix-ipc: {error} ({hint})"),
-                    None => eprintln!("posix-ipc: {error}"),
-                }
-                1
-            }
-            Failure::Other(message) => {
-                eprintln!("posix-ipc: {message}");
-                1
-            }
-            Failure::Interrupted(signal) => {
-                eprintln!("posix-ipc: interrupted by {signal}; nothing was changed");
-                128 + *signal as i32
-            }
+    /// The failure for `error`, a call given up after `timeout`: a timed-out wait
+    /// becomes [`Failure::TimedOut`]; any other error as [`From`] makes it.
+    pub fn after_timeout(error: Error, timeout: Option<Duration>) -> Failure {
+        match timeout {
+            Some(after) if error.errno() == Errno::ETIMEDOUT => Failure::TimedOut {
+                call: error.call(),
+                object: error.object().map(ToString::to_string).unwrap_or_default(),
+                after,
+            },
+            _ => error.into(),
         }
+    }
+
+    /// Prints the line and returns the exit status. stderr may be closed or full
+    /// too: the line is then lost, the status still tells.
+    pub fn report(&self) -> i32 {
+        let (line, status) = match self {
+            Failure::Call {
+                error,
+                hint: Some(hint),
+            } => (format!("{error} ({hint})"), 1),
+            Failure::Call { error, hint: None } => (error.to_string(), 1),
+            Failure::Other(message) => (message.clone(), 1),
+            Failure::Interrupted(signal) => (
+                format!("interrupted by {signal}; nothing was changed"),
+                128 + *signal as i32,
+            ),
+            Failure::TimedOut {
+                call,
+                object,
+                after,
+            } => (
+                format!("{call} {object}: timed out after {} s", after.as_secs_f64()),
+                1,
+            ),
+        };
+        let _ = writeln!(std::io::stderr(), "posix-ipc: {line}");
+        status
     }
 }
 

@@ -13,6 +13,7 @@ mod inspect;
 mod inventory;
 mod limits;
 mod mqueue_dir;
+mod output;
 mod render;
 
 use clap::Parser;
@@ -20,6 +21,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() {
+    // Before anything can change a disposition: which signals the caller ignores.
+    ipc_core::inherited::capture();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ls(args) => inspect::ls(args),

@@ -189,7 +189,10 @@ fn a_blocking_receive_is_woken_by_a_send() {
     let receiver = spawn(&["mq", "receive", q.name()]);
     settle(receiver.id());
     ok(&["mq", "send", q.name(), "wake up"]);
-    assert_eq!(finish(receiver), (Some(0), "wake up\n".to_owned()));
+    assert_eq!(
+        finish(receiver),
+        (Some(0), "priority 0: wake up\n".to_owned())
+    );
 }
 
 #[test]
@@ -219,7 +222,7 @@ fn ctrl_c_ends_a_blocking_receive_with_nothing_changed() {
     assert_eq!(finish(receiver).0, Some(130));
     // The queue is as it was, and the next message goes to the next receiver.
     ok(&["mq", "send", q.name(), "kept"]);
-    assert_eq!(ok(&["mq", "receive", q.name()]), "kept\n");
+    assert_eq!(ok(&["mq", "receive", q.name()]), "priority 0: kept\n");
 
     let s = Scratch::new("intr_sem");
     ok(&["sem", "create", s.name()]);
@@ -340,7 +343,7 @@ fn each_error_has_its_line_and_status() {
     assert!(fails(&["mq", "send", q.name(), "two", "--nonblock"], 1).contains("the queue is full"));
     assert!(
         fails(&["mq", "send", q.name(), "two", "--timeout", "0.1"], 1)
-            .contains("Connection timed out")
+            .contains("timed out after 0.1 s")
     );
     ok(&["mq", "receive", q.name()]);
     assert!(fails(&["mq", "receive", q.name(), "-n"], 1).contains("the queue is empty"));

@@ -12,13 +12,12 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{SigSet, SigmaskHow};
 
 use crate::kind::ObjectKind;
 use crate::name::{Name, NAME_MAX};
 
-/// Signals that ask a demo to stop: the ones the cleanup answers.
-pub(crate) const TERMINATION: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+pub(crate) use crate::inherited::{answered, TERMINATION};
 
 /// Most objects one process can have registered at once.
 pub const MAX_OBJECTS: usize = 16;
@@ -186,27 +185,6 @@ fn take_busy() {
     {
         std::hint::spin_loop();
     }
-}
-
-/// Whether `signal`'s disposition is `SIG_IGN` now.
-fn is_ignored(signal: Signal) -> bool {
-    // SAFETY: `sigaction` with a null new action only reads the current one into
-    // `old`, a zeroed `sigaction` (integers, a mask and pointers, for which all zero
-    // bytes is a valid value) that lives for the call.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal as libc::c_int, std::ptr::null(), &mut old) == 0
-            && old.sa_sigaction == libc::SIG_IGN
-    }
-}
-
-/// The termination signals the cleanup answers: those not ignored now. A signal
-/// ignored when the program started (`nohup`, a script's `cmd &`) stays ignored.
-pub(crate) fn answered() -> Vec<Signal> {
-    TERMINATION
-        .into_iter()
-        .filter(|&signal| !is_ignored(signal))
-        .collect()
 }
 
 /// The termination signals as a set.

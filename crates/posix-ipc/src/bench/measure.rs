@@ -1,13 +1,19 @@
-//! One measurement: fork a partner, place both processes, time round trips or a
-//! stream, verify what arrives, reap the partner, unlink everything.
+//! One measurement: fork a measuring process and a partner, place both, time round
+//! trips or a stream, verify what arrives, watch both until they end (killing the
+//! other when one dies), reap both, unlink everything.
 
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use ipc_core::interruptible::pending_termination;
 use ipc_core::process::{self, ExitStatus};
-use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
-use nix::unistd::Pid;
-use serde::Serialize;
+use nix::errno::Errno;
+use nix::sched::{sched_setaffinity, CpuSet};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+use nix::unistd::{alarm, Pid};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::channel::{names, Broken, Channel, End, Mechanism};
 
@@ -67,7 +73,7 @@ pub struct Plan {
 }
 
 /// Round-trip latency, in nanoseconds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Latency {
     /// Round trips timed.
     pub round_trips: usize,
@@ -84,7 +90,7 @@ pub struct Latency {
 }
 
 /// One-way stream rate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Throughput {
     /// Messages streamed.
     pub messages: usize,
@@ -98,9 +104,12 @@ pub struct Throughput {
 #[derive(Debug)]
 pub enum Stop {
     /// A termination signal is pending: everything was cleaned up; exit now.
-    Interrupted(nix::sys::signal::Signal),
+    Interrupted(Signal),
     /// The mechanism failed or could not be set up; the text says why.
     Failed(String),
+    /// A process of the measurement was killed from outside: everything was
+    /// cleaned up; the bench ends with this error.
+    Lost(String),
 }
 
 impl From<Broken> for Stop {
@@ -141,66 +150,225 @@ fn check(msg: &[u8], seq: u64, full: bool) -> bool {
                 .all(|(i, &b)| b == (seq as usize).wrapping_add(i) as u8))
 }
 
-/// Runs `parent` against a forked child running `child`, then reaps the child and
-/// unlinks the channel's objects, whatever happened.
-fn with_partner<T>(
+/// Runs `measure` in one forked process against a partner running `echo` in
+/// another, watches both from this one, then reaps both and unlinks the channel's
+/// objects, whatever happened.
+///
+/// This process only watches: it waits in `sigwait` for a child to end or a
+/// termination signal (a one-second alarm as the fallback, and a hard deadline),
+/// so it ends however the others do. The two workers may block without bound in
+/// the mechanism's own calls (`sem_wait`, `pthread_cond_wait`, `read`): the
+/// measurement times exactly those calls, and when either worker dies (killed, or a
+/// failed check), the watcher kills the other, so no wait outlives its partner.
+/// Both workers die with this process (`PR_SET_PDEATHSIG`).
+fn with_partner<T: Serialize + DeserializeOwned>(
     plan: &Plan,
-    child: impl FnOnce(&mut End<'_>) -> i32,
-    parent: impl FnOnce(&mut End<'_>) -> Result<T, Stop>,
+    echo: impl FnOnce(&mut End<'_>) -> i32,
+    measure: impl FnOnce(&mut End<'_>) -> Result<T, Stop>,
 ) -> Result<T, Stop> {
-    let channel = Channel::new(
+    let result = Channel::new(
         plan.mechanism,
         plan.pingpong,
         plan.size,
         plan.depth,
         plan.bound,
-    );
-    // The affinity this process was started with (taskset, cgroups), to go back to.
-    let inherited = sched_getaffinity(Pid::from_raw(0)).ok();
-    let result = channel.map_err(Stop::from).and_then(|channel| {
-        pin(plan.placement.cpu(true));
-        let forked = process::fork((), |()| {
-            // The parent keeps SIGINT, SIGTERM and SIGHUP blocked and looks for them
-            // between round trips; the partner lets SIGTERM through, so that it dies
-            // with its parent (PR_SET_PDEATHSIG) if the parent is killed.
-            let mut term = nix::sys::signal::SigSet::empty();
-            term.add(nix::sys::signal::Signal::SIGTERM);
-            let _ = term.thread_unblock();
-            pin(plan.placement.cpu(false));
-            child(&mut channel.end(false))
-        });
-        let outcome = match forked {
-            Ok((partner, ())) => {
-                let outcome = parent(&mut channel.end(true));
-                // Done or not, the partner goes: it may be waiting for a message
-                // that will never come.
-                let _ = partner.signal(nix::sys::signal::Signal::SIGKILL);
-                match partner.wait() {
-                    Ok(ExitStatus::Exited(code)) if code != 0 => outcome.and(Err(Stop::Failed(
-                        format!("the partner found a corrupt or missing message (code {code})"),
-                    ))),
-                    _ => outcome,
-                }
-            }
-            Err(e) => Err(Stop::Failed(e.to_string())),
-        };
-        if let Some(set) = &inherited {
-            let _ = sched_setaffinity(Pid::from_raw(0), set);
-        }
-        drop(channel);
-        outcome
-    });
+    )
+    .map_err(Stop::from)
+    .and_then(|channel| supervise(plan, &channel, echo, measure));
     for (kind, name) in names(plan.mechanism) {
         let _ = kind.unlink(&name);
     }
     result
 }
 
-fn interrupted() -> Result<(), Stop> {
-    match pending_termination() {
-        Some(signal) => Err(Stop::Interrupted(signal)),
-        None => Ok(()),
+/// What a worker does first: a name to be told apart in `ps` (and by the tests),
+/// death with the watcher, SIGTERM let through (so `kill -TERM` of the group ends it
+/// at once), and its CPU. False if the watcher is already gone.
+fn become_worker(name: &std::ffi::CStr, cpu: Option<usize>, watcher: Pid) -> bool {
+    let _ = nix::sys::prctl::set_name(name);
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    let mut term = SigSet::empty();
+    term.add(Signal::SIGTERM);
+    let _ = term.thread_unblock();
+    pin(cpu);
+    // The watcher may have died before PR_SET_PDEATHSIG took effect.
+    nix::unistd::getppid() == watcher
+}
+
+/// How the watch ended.
+enum Watched {
+    /// The measuring process ended by itself.
+    Measured,
+    /// The partner ended first, other than by finishing its part.
+    PartnerEnded(ExitStatus),
+    /// The measuring process was killed.
+    MeasurerKilled(Signal),
+    /// A termination signal for this process.
+    Interrupted(Signal),
+    /// Past the hard deadline.
+    Overran(Duration),
+}
+
+fn supervise<T: Serialize + DeserializeOwned>(
+    plan: &Plan,
+    channel: &Channel,
+    echo: impl FnOnce(&mut End<'_>) -> i32,
+    measure: impl FnOnce(&mut End<'_>) -> Result<T, Stop>,
+) -> Result<T, Stop> {
+    let broken = |e: ipc_core::Error| Stop::Failed(e.to_string());
+    let watcher = nix::unistd::getpid();
+    let (from_measurer, to_measurer) =
+        nix::unistd::pipe().map_err(|e| Stop::Failed(format!("pipe: {}", e.desc())))?;
+    let watched = watched_signals();
+    let _ = watched.thread_block();
+    let (partner, ()) = process::fork((), |()| {
+        if !become_worker(c"pipc-partner", plan.placement.cpu(false), watcher) {
+            return 1;
+        }
+        echo(&mut channel.end(false))
+    })
+    .map_err(broken)?;
+    let measurer = process::fork((), |()| {
+        if !become_worker(c"pipc-measure", plan.placement.cpu(true), watcher) {
+            return 1;
+        }
+        let outcome = measure(&mut channel.end(true)).map_err(|stop| match stop {
+            Stop::Failed(why) | Stop::Lost(why) => why,
+            Stop::Interrupted(signal) => format!("interrupted by {signal}"),
+        });
+        // Small (a few hundred bytes, below PIPE_BUF): the write does not block.
+        let text = serde_json::to_vec(&outcome).unwrap_or_default();
+        match nix::unistd::write(&to_measurer, &text) {
+            Ok(n) if n == text.len() => 0,
+            _ => 5,
+        }
+    });
+    let measurer = match measurer {
+        Ok((measurer, ())) => measurer,
+        Err(e) => {
+            let _ = partner.signal(Signal::SIGKILL);
+            let _ = partner.wait();
+            return Err(broken(e));
+        }
+    };
+    drop(to_measurer);
+    // A measurement runs for at most `bound`, checked every few hundred messages;
+    // setting up and the last of those messages get as long again, and 10 s.
+    let deadline = plan.bound * 2 + Duration::from_secs(10);
+    let how = watch(&partner, &measurer, &watched, deadline);
+    let _ = partner.signal(Signal::SIGKILL);
+    let _ = measurer.signal(Signal::SIGKILL);
+    let (partner_pid, measurer_pid) = (partner.pid(), measurer.pid());
+    let partner_status = partner.wait().ok();
+    let measurer_status = measurer.wait().ok();
+    match how {
+        Watched::Interrupted(signal) => Err(Stop::Interrupted(signal)),
+        Watched::Overran(after) => Err(Stop::Failed(format!(
+            "the measurement did not end within {} s: stopped",
+            after.as_secs_f64()
+        ))),
+        Watched::PartnerEnded(ExitStatus::Exited(code)) => Err(corrupt(code)),
+        Watched::PartnerEnded(ExitStatus::Signaled(signal)) => Err(Stop::Lost(format!(
+            "the partner process (pid {partner_pid}) was killed by {signal} during the \
+             measurement: stopped"
+        ))),
+        Watched::MeasurerKilled(signal) => Err(Stop::Lost(format!(
+            "the measuring process (pid {measurer_pid}) was killed by {signal}: stopped"
+        ))),
+        Watched::Measured => {
+            let mut text = Vec::new();
+            let _ = std::fs::File::from(from_measurer).read_to_end(&mut text);
+            let outcome: Result<T, String> = serde_json::from_slice(&text).map_err(|_| {
+                Stop::Failed(format!(
+                    "the measuring process ended ({}) without a result",
+                    describe(measurer_status)
+                ))
+            })?;
+            let outcome = outcome.map_err(Stop::Failed);
+            match partner_status {
+                Some(ExitStatus::Exited(code)) if code != 0 => outcome.and(Err(corrupt(code))),
+                _ => outcome,
+            }
+        }
     }
+}
+
+fn corrupt(code: i32) -> Stop {
+    Stop::Failed(format!(
+        "the partner found a corrupt or missing message (code {code})"
+    ))
+}
+
+fn describe(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(ExitStatus::Exited(code)) => format!("exit status {code}"),
+        Some(ExitStatus::Signaled(signal)) => format!("killed by {signal}"),
+        None => "status unknown".into(),
+    }
+}
+
+/// SIGCHLD and SIGALRM, and the termination signals that were not ignored at
+/// start: what the watcher waits for, blocked so that `sigwait` takes them.
+fn watched_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGCHLD);
+    set.add(Signal::SIGALRM);
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        if !ipc_core::inherited::was_ignored(signal) {
+            set.add(signal);
+        }
+    }
+    set
+}
+
+/// How `child` has ended, if it has, without reaping it (`waitid` with `WNOWAIT`):
+/// [`process::Child::wait`] reaps it afterwards. A child that cannot be found (a
+/// caller that ignored SIGCHLD makes the kernel reap children at once) counts as
+/// ended, killed by SIGKILL.
+fn ended(child: &process::Child) -> Option<ExitStatus> {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::Pid(child.pid()), flags) {
+        Ok(WaitStatus::Exited(_, code)) => Some(ExitStatus::Exited(code)),
+        Ok(WaitStatus::Signaled(_, signal, _)) => Some(ExitStatus::Signaled(signal)),
+        Ok(_) | Err(Errno::EINTR) => None,
+        Err(_) => Some(ExitStatus::Signaled(Signal::SIGKILL)),
+    }
+}
+
+/// Waits until the measurement is over, one way or another. Every wait is bounded:
+/// `sigwait` returns on SIGCHLD (a worker ended), a termination signal, or the
+/// alarm set for one second ahead; the `deadline` bounds the whole.
+fn watch(
+    partner: &process::Child,
+    measurer: &process::Child,
+    watched: &SigSet,
+    deadline: Duration,
+) -> Watched {
+    let start = Instant::now();
+    let how = loop {
+        if let Some(signal) = pending_termination() {
+            break Watched::Interrupted(signal);
+        }
+        match ended(measurer) {
+            Some(ExitStatus::Signaled(signal)) => break Watched::MeasurerKilled(signal),
+            Some(ExitStatus::Exited(_)) => break Watched::Measured,
+            None => {}
+        }
+        match ended(partner) {
+            // Done with its part: the measurer may still be reading the last reply.
+            Some(ExitStatus::Exited(0)) | None => {}
+            Some(status) => break Watched::PartnerEnded(status),
+        }
+        if start.elapsed() > deadline {
+            break Watched::Overran(deadline);
+        }
+        alarm::set(1);
+        if let Ok(signal @ (Signal::SIGINT | Signal::SIGTERM | Signal::SIGHUP)) = watched.wait() {
+            break Watched::Interrupted(signal);
+        }
+    };
+    alarm::cancel();
+    how
 }
 
 /// Ping-pong: the parent sends, the child echoes, every round trip timed.
@@ -242,11 +410,8 @@ pub fn latency(plan: &Plan) -> Result<Latency, Stop> {
                     times[seq - plan.warmup] = dt.as_nanos() as u64;
                     done = seq - plan.warmup + 1;
                 }
-                if seq % 256 == 0 {
-                    interrupted()?;
-                    if start.elapsed() > plan.bound {
-                        break;
-                    }
+                if seq % 256 == 0 && start.elapsed() > plan.bound {
+                    break;
                 }
             }
             if done == 0 {
@@ -304,14 +469,11 @@ pub fn throughput(plan: &Plan) -> Result<Throughput, Stop> {
             for seq in 0..count {
                 fill(&mut msg, seq as u64, verify);
                 end.send(&msg)?;
-                if seq % 1024 == 0 {
-                    interrupted()?;
-                    if start.elapsed() > plan.bound {
-                        return Err(Stop::Failed(format!(
-                            "the stream did not finish within {} s",
-                            plan.bound.as_secs_f64()
-                        )));
-                    }
+                if seq % 1024 == 0 && start.elapsed() > plan.bound {
+                    return Err(Stop::Failed(format!(
+                        "the stream did not finish within {} s",
+                        plan.bound.as_secs_f64()
+                    )));
                 }
             }
             end.recv(&mut ack)?;

@@ -1,12 +1,13 @@
 //! `posix-ipc bench`: what each mechanism costs between two processes, next to the
 //! floor of spinning on shared memory.
 //!
-//! Each measurement forks a partner, places the two processes (same core, two
-//! cores, or unpinned), and times every round trip of a ping-pong, or a one-way
-//! stream. Warm-up first; a fixed number of iterations; a time bound; nothing
-//! allocated or formatted inside the timed loops; names unique to the run; every
-//! object unlinked and every partner reaped after each measurement, and on Ctrl+C
-//! (the termination signals are blocked and looked for between round trips).
+//! Each measurement forks two workers, a measuring process and its partner, places
+//! them (same core, two cores, or unpinned), and times every round trip of a
+//! ping-pong, or a one-way stream. Warm-up first; a fixed number of iterations; a
+//! time bound; nothing allocated or formatted inside the timed loops; names unique
+//! to the run. This process only watches the two (see `measure`): when either dies,
+//! or on Ctrl+C or SIGTERM, it kills the other; every worker is reaped and every
+//! object unlinked after each measurement, however it ended.
 
 mod channel;
 mod machine;
@@ -16,7 +17,6 @@ mod report;
 use std::time::Duration;
 
 use clap::Args;
-use ipc_core::interruptible::block_termination_signals;
 
 pub use channel::Mechanism;
 pub use measure::Placement;
@@ -94,7 +94,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
     if !(0.01..=3600.0).contains(&args.max_seconds) {
         return Err(Failure::Other("--max-seconds is 0.01 to 3600".into()));
     }
-    block_termination_signals();
+    crate::drive::block_termination();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mechanisms = if args.mechanisms.is_empty() {
         Mechanism::ALL.to_vec()
@@ -166,6 +166,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
                     match latency(&plan(args.iterations, 1, true)) {
                         Ok(l) => row.latency = Some(l),
                         Err(Stop::Interrupted(signal)) => return Err(Failure::Interrupted(signal)),
+                        Err(Stop::Lost(why)) => return Err(Failure::Other(why)),
                         Err(Stop::Failed(why)) => row.note = Some(why),
                     }
                 }
@@ -173,6 +174,7 @@ pub fn bench(args: BenchArgs) -> Result<(), Failure> {
                     match throughput(&plan(args.messages, depth, false)) {
                         Ok(t) => row.throughput = Some(t),
                         Err(Stop::Interrupted(signal)) => return Err(Failure::Interrupted(signal)),
+                        Err(Stop::Lost(why)) => return Err(Failure::Other(why)),
                         Err(Stop::Failed(why)) => row.note = Some(why),
                     }
                 }
