@@ -2,21 +2,24 @@
 
 use std::time::Duration;
 
-use demo_harness::{exclusive, interrupt_lab, numbers, run_lab, Target};
+use demo_harness::{numbers, Lab, Target};
 use ipc_core::cleanup::ObjectKind;
 use ipc_core::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_excl_race");
-const TAGS: &[(ObjectKind, &str)] = &[
-    (ObjectKind::SharedMemory, "shm"),
-    (ObjectKind::Semaphore, "sem"),
-    (ObjectKind::MessageQueue, "mq"),
-];
+const LAB: Lab = Lab::new(
+    "excl_race",
+    env!("CARGO_BIN_EXE_excl_race"),
+    &[
+        (ObjectKind::SharedMemory, "shm"),
+        (ObjectKind::Semaphore, "sem"),
+        (ObjectKind::MessageQueue, "mq"),
+    ],
+);
 
 #[test]
 fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
-    let _serial = exclusive("excl_race");
-    let lab = run_lab(BIN, &["--procs", "6", "--rounds", "60"], "excl_race", TAGS);
+    let _serial = LAB.lock();
+    let lab = LAB.run(&["--procs", "6", "--rounds", "60"]);
     // "O_CREAT|O_EXCL had exactly one creator in E of T rounds; check-then-create
     // had several creators in S of T rounds (P processes)"
     let n = numbers(&lab.verdict);
@@ -42,28 +45,22 @@ fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
 
 #[test]
 fn ctrl_c_mid_race_stops_every_worker_and_leaves_nothing() {
-    let _serial = exclusive("excl_race");
-    interrupt_lab(
-        BIN,
+    let _serial = LAB.lock();
+    LAB.interrupt(
         &["--rounds", "100000"],
         Duration::from_millis(300),
         Signal::SIGINT,
         Target::Group,
-        "excl_race",
-        TAGS,
     );
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_the_workers() {
-    let _serial = exclusive("excl_race");
-    interrupt_lab(
-        BIN,
+    let _serial = LAB.lock();
+    LAB.interrupt(
         &["--rounds", "100000"],
         Duration::from_millis(300),
         Signal::SIGTERM,
         Target::Parent,
-        "excl_race",
-        TAGS,
     );
 }

@@ -2,22 +2,26 @@
 
 use std::time::Duration;
 
-use demo_harness::{exclusive, interrupt_lab, numbers, run_lab, Target};
+use demo_harness::{numbers, Lab, Target};
 use ipc_core::cleanup::ObjectKind;
 use ipc_core::Signal;
 
-const TAGS: &[(ObjectKind, &str)] = &[
-    (ObjectKind::SharedMemory, "counter"),
-    (ObjectKind::Semaphore, "lock"),
-];
+const LAB: Lab = Lab::new(
+    "shm_race",
+    env!("CARGO_BIN_EXE_shm_race"),
+    &[
+        (ObjectKind::SharedMemory, "counter"),
+        (ObjectKind::Semaphore, "lock"),
+    ],
+);
 
 /// The race needs both cores: this lab's tests never overlap (and under nextest the
 /// verdict test runs alone: see .config/nextest.toml).
 #[test]
 fn only_the_unsynchronised_variant_loses_updates() {
-    let _cores = exclusive("shm_race");
+    let _cores = LAB.lock();
     // The default size: the lab's claim is that it loses updates as shipped.
-    let lab = run_lab(env!("CARGO_BIN_EXE_shm_race"), &[], "shm_race", TAGS);
+    let lab = LAB.run(&[]);
     // "without synchronisation P processes lost L of E increments; with a named
     // semaphore, a process-shared mutex and an atomic they lost A, B and C"
     let n = numbers(&lab.verdict);
@@ -32,14 +36,11 @@ fn only_the_unsynchronised_variant_loses_updates() {
 
 #[test]
 fn ctrl_c_mid_race_stops_the_workers_and_leaves_nothing() {
-    let _cores = exclusive("shm_race");
-    interrupt_lab(
-        env!("CARGO_BIN_EXE_shm_race"),
+    let _cores = LAB.lock();
+    LAB.interrupt(
         &["--increments", "100000000"],
         Duration::from_millis(300),
         Signal::SIGINT,
         Target::Group,
-        "shm_race",
-        TAGS,
     );
 }
