@@ -6,8 +6,8 @@
 //! mount an mqueue filesystem, or must see every process on the machine. Root can
 //! (in the project's `iso` or on CI); an ordinary user can too, inside a user
 //! namespace of its own with private IPC, mount and PID namespaces
-//! (`unshare --user --map-root-user --ipc --mount --pid --fork --mount-proc`),
-//! where the kernel allows that. [`as_root`] runs the calling test there, in a new
+//! (`unshare --user --map-root-user --ipc --mount --pid --fork --mount-proc`) and a
+//! private tmpfs on `/dev/shm`, where the kernel allows that. [`as_root`] runs the calling test there, in a new
 //! process of the same test binary; where neither is possible, it prints one line
 //! (`skipped TEST: ...`) on stderr, which the test runner shows, and the test's
 //! body does not run: nothing is asserted, and the line says so.
@@ -151,8 +151,14 @@ fn run_inside(test: &str) {
     let inside = format!("{INSIDE}={test}");
     let mut args = vec![inside.as_str(), "unshare"];
     args.extend(UNSHARE);
+    // A /dev/shm of its own too, like its own queues: the names of two users' runs
+    // (their pids, 1 in a PID namespace) never meet.
     args.extend([
         "--",
+        "sh",
+        "-c",
+        "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec \"$@\"",
+        "sh",
         exe,
         test,
         "--exact",

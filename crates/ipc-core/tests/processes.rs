@@ -10,6 +10,7 @@ mod common;
 use std::sync::Mutex;
 
 use common::Scratch;
+use demo_harness::needs;
 use ipc_core::cleanup::{self, ObjectKind};
 use ipc_core::process::{fork_unchecked, ExitStatus};
 use ipc_core::{
@@ -38,6 +39,23 @@ fn as_nobody(body: impl FnOnce() -> i32) -> ExitStatus {
     child.wait().expect("waitpid")
 }
 
+/// Runs `body` in a forked child with no privilege past a limit (root becomes
+/// `NOBODY`; see `needs::drop_root`); returns its exit status.
+fn unprivileged(body: impl FnOnce() -> i32) -> ExitStatus {
+    // SAFETY: FORK_LOCK keeps the other tests of this binary out of the C library
+    // while we fork; the child only drops privileges, makes one IPC call and exits.
+    let (child, ()) = unsafe {
+        fork_unchecked((), |()| {
+            if !needs::drop_root(NOBODY) {
+                return 100;
+            }
+            body()
+        })
+    }
+    .expect("fork");
+    child.wait().expect("waitpid")
+}
+
 /// The errno of a failed result as an exit code, 0 for success.
 fn code<T>(result: ipc_core::Result<T>) -> i32 {
     match result {
@@ -48,6 +66,12 @@ fn code<T>(result: ipc_core::Result<T>) -> i32 {
 
 #[test]
 fn another_user_cannot_open_0600_objects() {
+    if !needs::as_two_users(
+        "another_user_cannot_open_0600_objects",
+        "another user to be refused this user's objects",
+    ) {
+        return;
+    }
     let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let private = Mode::from_bits_truncate(0o600);
 
@@ -104,7 +128,7 @@ fn max_messages_above_msg_max_is_einval_for_an_unprivileged_user() {
         }),
         ..MqOptions::default()
     };
-    let status = as_nobody(|| code(MessageQueue::open(&q.name, &options)));
+    let status = unprivileged(|| code(MessageQueue::open(&q.name, &options)));
     assert_eq!(status, ExitStatus::Exited(libc::EINVAL));
     // Only CAP_SYS_RESOURCE may go past msg_max (up to the kernel's hard limit).
     // Root in a container or sandbox may lack it: on this project's VM it does.
