@@ -3,14 +3,16 @@
 //! skipped with one line saying what and why.
 //!
 //! Some tests mount a small tmpfs on `/dev/shm`, set `/proc/sys/fs/mqueue` limits,
-//! mount an mqueue filesystem, or must see every process on the machine. Root can
-//! (in the project's `iso` or on CI); an ordinary user can too, inside a user
-//! namespace of its own with private IPC, mount and PID namespaces
-//! (`unshare --user --map-root-user --ipc --mount --pid --fork --mount-proc`) and a
-//! private tmpfs on `/dev/shm`, where the kernel allows that. [`as_root`] runs the calling test there, in a new
-//! process of the same test binary; where neither is possible, it prints one line
-//! (`skipped TEST: ...`) on stderr, which the test runner shows, and the test's
-//! body does not run: nothing is asserted, and the line says so.
+//! mount an mqueue filesystem, must see every process on the machine, or need a
+//! second user. Root can (in the project's `iso` or on CI); an ordinary user can
+//! too, inside a user namespace of its own with private IPC, mount and PID
+//! namespaces (`unshare --user --map-root-user --ipc --mount --pid --fork
+//! --mount-proc`) and a private tmpfs on `/dev/shm`, where the kernel allows that.
+//! [`as_root`] runs the calling test there, in a new process of the same test
+//! binary ([`as_two_users`] also maps the user's subordinate ids, for a second
+//! user). Where neither is possible, it prints one line (`skipped TEST: ...`) on
+//! stderr, which the test runner shows, and the test's body does not run: nothing
+//! is asserted, and the line says so.
 
 use std::io::Write;
 use std::path::Path;
@@ -26,15 +28,97 @@ use crate::process::{Io, Process};
 const INSIDE: &str = "DEMO_HARNESS_NAMESPACES";
 
 /// The namespaces an ordinary user's privileged test runs in.
-const UNSHARE: [&str; 7] = [
-    "--user",
-    "--map-root-user",
-    "--ipc",
-    "--mount",
-    "--pid",
-    "--fork",
-    "--mount-proc",
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Namespaces {
+    /// The user is root of a user namespace of its own (`--map-root-user`), with
+    /// private IPC, mount and PID namespaces.
+    Root,
+    /// As [`Namespaces::Root`], and the user's subordinate ids (`/etc/subuid`,
+    /// `/etc/subgid`, mapped by `newuidmap`) are the namespace's other users.
+    TwoUsers,
+}
+
+impl Namespaces {
+    /// The `unshare` options that make them.
+    fn unshare(self) -> Vec<&'static str> {
+        let mut options = vec![
+            "--user",
+            "--map-root-user",
+            "--ipc",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+        ];
+        if self == Namespaces::TwoUsers {
+            options.extend(["--map-users=auto", "--map-groups=auto"]);
+        }
+        options
+    }
+
+    /// Whether this user can have them, checked once: `Err` says why not.
+    fn available(self) -> Result<(), String> {
+        static ROOT: OnceLock<Result<(), String>> = OnceLock::new();
+        static TWO_USERS: OnceLock<Result<(), String>> = OnceLock::new();
+        let checked = match self {
+            Namespaces::Root => &ROOT,
+            Namespaces::TwoUsers => &TWO_USERS,
+        };
+        checked.get_or_init(|| self.probe()).clone()
+    }
+
+    fn probe(self) -> Result<(), String> {
+        if !on_path("unshare") {
+            return Err("unshare (util-linux) is not installed".to_owned());
+        }
+        if self == Namespaces::TwoUsers && !(on_path("newuidmap") && on_path("newgidmap")) {
+            return Err("newuidmap and newgidmap (package uidmap) are not installed".to_owned());
+        }
+        let mut args = self.unshare();
+        args.extend(["sh", "-c", PROBE]);
+        let out = Process::start("unshare", &args, Io::Captured, Duration::from_secs(10)).output();
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "this system refuses it: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    /// Runs the test `test` of this binary inside them, with a private tmpfs on
+    /// `/dev/shm`; panics with its output unless it ran and passed.
+    fn run(self, test: &str) {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let exe = exe.to_str().expect("a UTF-8 path to the test binary");
+        let inside = format!("{INSIDE}={test}");
+        let mut args = vec![inside.as_str(), "unshare"];
+        args.extend(self.unshare());
+        // A /dev/shm of its own too, like its own queues: the names of two users'
+        // runs (their pids, 1 in a PID namespace) never meet.
+        args.extend([
+            "--",
+            "sh",
+            "-c",
+            "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec \"$@\"",
+            "sh",
+            exe,
+            test,
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        let out = Process::start("env", &args, Io::Captured, crate::PATIENCE * 3).output();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("test result: ok. 1 passed"),
+            "{test}, run in a user namespace, failed ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
 
 /// What a test inside the namespaces does, checked once before any test goes there:
 /// set an mqueue limit of its own IPC namespace, mount a tmpfs and an mqueue
@@ -54,31 +138,28 @@ const PROBE: &str = "cat /proc/sys/fs/mqueue/queues_max > /proc/sys/fs/mqueue/qu
 ///   why it cannot have it here, and returns `false`.
 #[must_use = "run the test's body only when this returns true"]
 pub fn as_root(test: &str, needs: &str) -> bool {
+    run_as(Namespaces::Root, test, needs)
+}
+
+/// As [`as_root`], for a test that also needs a second user (uid and gid 65534,
+/// `nobody`): an ordinary user's namespace has one only with subordinate ids
+/// (`/etc/subuid`, `/etc/subgid`) and `newuidmap` (package `uidmap`).
+#[must_use = "run the test's body only when this returns true"]
+pub fn as_two_users(test: &str, needs: &str) -> bool {
+    run_as(Namespaces::TwoUsers, test, needs)
+}
+
+fn run_as(namespaces: Namespaces, test: &str, needs: &str) -> bool {
     if std::env::var_os(INSIDE).is_some_and(|inside| inside == test) || geteuid().is_root() {
         return true;
     }
-    match namespaces() {
-        Ok(()) => run_inside(test),
+    match namespaces.available() {
+        Ok(()) => namespaces.run(test),
         Err(why) => skip(
             test,
             &format!("needs {needs}, as root or in a user namespace; {why}"),
         ),
     }
-    false
-}
-
-/// Whether the calling test's body runs now: only root can take a second user id
-/// (an ordinary user's namespace maps just one). Otherwise prints one line saying
-/// the test was skipped and why, and returns `false`.
-#[must_use = "run the test's body only when this returns true"]
-pub fn as_two_users(test: &str, needs: &str) -> bool {
-    if geteuid().is_root() && std::env::var_os(INSIDE).is_none() {
-        return true;
-    }
-    skip(
-        test,
-        &format!("needs {needs}: a second user id, which only root can take (.ci/run does)"),
-    );
     false
 }
 
@@ -117,62 +198,6 @@ pub fn drop_root(uid: u32) -> bool {
         Err(Errno::EINVAL) => true,
         Err(_) => false,
     }
-}
-
-/// Whether this user can have the namespaces, checked once: `Err` says why not.
-fn namespaces() -> Result<(), String> {
-    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
-    CHECKED
-        .get_or_init(|| {
-            if !on_path("unshare") {
-                return Err("unshare (util-linux) is not installed".to_owned());
-            }
-            let mut args = UNSHARE.to_vec();
-            args.extend(["sh", "-c", PROBE]);
-            let out =
-                Process::start("unshare", &args, Io::Captured, Duration::from_secs(10)).output();
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "this kernel refuses it: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ))
-            }
-        })
-        .clone()
-}
-
-/// Runs the test `test` of this binary inside the namespaces; panics with its
-/// output unless it ran and passed.
-fn run_inside(test: &str) {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let exe = exe.to_str().expect("a UTF-8 path to the test binary");
-    let inside = format!("{INSIDE}={test}");
-    let mut args = vec![inside.as_str(), "unshare"];
-    args.extend(UNSHARE);
-    // A /dev/shm of its own too, like its own queues: the names of two users' runs
-    // (their pids, 1 in a PID namespace) never meet.
-    args.extend([
-        "--",
-        "sh",
-        "-c",
-        "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec \"$@\"",
-        "sh",
-        exe,
-        test,
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    let out = Process::start("env", &args, Io::Captured, crate::PATIENCE * 3).output();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("test result: ok. 1 passed"),
-        "{test}, run in a user namespace, failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Whether `program` is found in `$PATH`.
