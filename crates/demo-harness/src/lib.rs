@@ -31,8 +31,8 @@ use std::time::Duration;
 pub use demo::{Demo, DemoLock};
 pub use lab::{numbers, Lab, LabRun};
 pub use lock::{private_dir, NamesLock};
-pub use objects::{exists, Objects};
-pub use process::{live_members, shell_status, Io, Process, Target};
+pub use objects::Objects;
+pub use process::{live_members, Io, Process, Target};
 pub use stepped::Stepped;
 
 /// How long one run of a program under test may take, from its start until its

@@ -36,7 +36,7 @@ impl Objects {
 /// Whether the object `name` of `kind` exists. Shared memory and semaphores are
 /// looked up in `/dev/shm`; a queue is opened without `O_CREAT` (which works with
 /// no mqueue filesystem mounted).
-pub fn exists(kind: ObjectKind, name: &str) -> bool {
+pub(crate) fn exists(kind: ObjectKind, name: &str) -> bool {
     let file = name.strip_prefix('/').unwrap_or(name);
     match kind {
         ObjectKind::SharedMemory => Path::new("/dev/shm").join(file).exists(),

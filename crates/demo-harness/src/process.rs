@@ -2,7 +2,7 @@
 //! time: from its start until it has exited and closed its stdout and stderr.
 
 use std::io::{Read, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -313,15 +313,6 @@ impl Drop for Process {
         // Whatever the test asserted, leave no process behind.
         self.kill();
     }
-}
-
-/// The exit code of a process that exited, or 128 + N for one killed by signal N
-/// (as a shell shows it).
-pub fn shell_status(status: ExitStatus) -> i32 {
-    status
-        .code()
-        .or_else(|| status.signal().map(|n| 128 + n))
-        .unwrap_or(-1)
 }
 
 /// Processes of the group `pgid` that are still running (zombies excluded).
