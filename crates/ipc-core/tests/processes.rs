@@ -25,28 +25,26 @@ const NOBODY: u32 = 65534;
 
 /// Runs `body` in a forked child as uid/gid `NOBODY`; returns its exit status.
 fn as_nobody(body: impl FnOnce() -> i32) -> ExitStatus {
-    // SAFETY: FORK_LOCK keeps the other tests of this binary out of the C library
-    // while we fork; the child only drops privileges, makes one IPC call and exits.
-    let (child, ()) = unsafe {
-        fork_unchecked((), |()| {
-            if setgid(Gid::from_raw(NOBODY)).is_err() || setuid(Uid::from_raw(NOBODY)).is_err() {
-                return 100;
-            }
-            body()
-        })
-    }
-    .expect("fork");
-    child.wait().expect("waitpid")
+    forked(
+        || setgid(Gid::from_raw(NOBODY)).is_ok() && setuid(Uid::from_raw(NOBODY)).is_ok(),
+        body,
+    )
 }
 
 /// Runs `body` in a forked child with no privilege past a limit (root becomes
 /// `NOBODY`; see `needs::drop_root`); returns its exit status.
 fn unprivileged(body: impl FnOnce() -> i32) -> ExitStatus {
+    forked(|| needs::drop_root(NOBODY), body)
+}
+
+/// Runs `drop_privileges`, then `body`, in a forked child; returns its exit status
+/// (100 if the privileges could not be dropped).
+fn forked(drop_privileges: impl FnOnce() -> bool, body: impl FnOnce() -> i32) -> ExitStatus {
     // SAFETY: FORK_LOCK keeps the other tests of this binary out of the C library
     // while we fork; the child only drops privileges, makes one IPC call and exits.
     let (child, ()) = unsafe {
         fork_unchecked((), |()| {
-            if !needs::drop_root(NOBODY) {
+            if !drop_privileges() {
                 return 100;
             }
             body()
