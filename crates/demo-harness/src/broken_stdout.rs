@@ -206,7 +206,7 @@ pub fn run(bin: &str, args: &[&str], sink: Sink) -> Ended {
 /// left. `kept_on_success` are the objects a successful run leaves on purpose
 /// (`excl_demo`'s); they are removed.
 pub fn assert_failed_cleanly(demo: &Demo, sink: Sink, ended: &Ended, kept_on_success: bool) {
-    let context = format!("{} with stdout {sink:?}", demo.name);
+    let context = format!("{} with stdout {sink:?}", demo.name());
     assert_no_panic_no_process(&context, ended);
     let code = ended.status.code();
     let succeeded = code == Some(0) && sink == Sink::FirstLineOnly;
@@ -224,10 +224,10 @@ pub fn assert_failed_cleanly(demo: &Demo, sink: Sink, ended: &Ended, kept_on_suc
         );
     }
     if succeeded && kept_on_success {
-        demo.objects.remove_all();
+        demo.objects().remove_all();
     }
-    let left = demo.objects.existing();
-    demo.objects.remove_all();
+    let left = demo.objects().existing();
+    demo.objects().remove_all();
     assert!(left.is_empty(), "{context}: left {left:?}");
 }
 
@@ -261,7 +261,7 @@ fn assert_no_panic_no_process(context: &str, ended: &Ended) {
 /// [`assert_failed_cleanly`]).
 pub fn assert_every_sink_fails_cleanly(demo: &Demo, kept_on_success: bool) {
     for sink in Sink::ALL {
-        let ended = run(demo.bin, &[], sink);
+        let ended = run(demo.bin(), &[], sink);
         assert_failed_cleanly(demo, sink, &ended, kept_on_success);
     }
 }
@@ -279,11 +279,11 @@ pub fn interrupt_at_step(
     target: Target,
 ) -> bool {
     assert_ne!(sink, Sink::FirstLineOnly, "use a sink without a reader");
-    let mut started = spawn(demo.bin, &["--step"], sink, Stdio::piped());
+    let mut started = spawn(demo.bin(), &["--step"], sink, Stdio::piped());
     let mut stdin = started.child.stdin.take().expect("stdin is piped");
     let context = format!(
         "{} --step, stdout {sink:?}, {signal} at step {step}",
-        demo.name
+        demo.name()
     );
     let start = Instant::now();
     let mut seen = String::new();
@@ -345,8 +345,8 @@ pub fn interrupt_at_step(
             ended.stderr
         );
     }
-    let left = demo.objects.existing();
-    demo.objects.remove_all();
+    let left = demo.objects().existing();
+    demo.objects().remove_all();
     assert!(left.is_empty(), "{context}: left {left:?}");
     reached
 }
@@ -388,7 +388,7 @@ pub fn soak(demo: &Demo, sink: Sink, seconds: u64, window: Duration) -> usize {
     let mut runs = 0;
     while start.elapsed() < Duration::from_secs(budget) {
         runs += 1;
-        let mut started = spawn(demo.bin, &[], sink, Stdio::null());
+        let mut started = spawn(demo.bin(), &[], sink, Stdio::null());
         let pid = started.pid();
         let delay = next() % (window.as_micros() as u64).max(1);
         let action = next() % 4;
@@ -408,7 +408,7 @@ pub fn soak(demo: &Demo, sink: Sink, seconds: u64, window: Duration) -> usize {
         let ended = started.wait();
         let context = format!(
             "{} stdout {sink:?} run {runs}, action {action} after {delay} us (seed {seed})",
-            demo.name
+            demo.name()
         );
         assert_no_panic_no_process(&context, &ended);
         let fine = match ended.status.code() {
@@ -422,12 +422,12 @@ pub fn soak(demo: &Demo, sink: Sink, seconds: u64, window: Duration) -> usize {
             "{context}: ended with {:?}:\n{}",
             ended.status, ended.stderr
         );
-        if demo.name == "excl_demo" && ended.status.code() == Some(0) {
+        if demo.name() == "excl_demo" && ended.status.code() == Some(0) {
             // Left on purpose after a finished run.
-            demo.objects.remove_all();
+            demo.objects().remove_all();
         }
-        let left = demo.objects.existing();
-        demo.objects.remove_all();
+        let left = demo.objects().existing();
+        demo.objects().remove_all();
         assert!(left.is_empty(), "{context}: left {left:?}");
     }
     runs

@@ -12,18 +12,18 @@ use std::time::Instant;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use crate::{live_members, run_piped, Demo, PATIENCE};
+use crate::{live_members, Demo, PATIENCE};
 
 /// `--version` prints `NAME VERSION` and exits 0.
 pub fn assert_version(demo: &Demo) {
-    let out = run_piped(demo.bin, &["--version"]);
+    let out = demo.run(&["--version"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     let (name, version) = text
         .trim_end()
         .split_once(' ')
         .unwrap_or_else(|| panic!("--version printed {text:?}"));
-    assert_eq!(name, demo.name);
+    assert_eq!(name, demo.name());
     assert!(
         version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()),
         "--version printed {text:?}"
@@ -33,9 +33,9 @@ pub fn assert_version(demo: &Demo) {
 /// `--steps` lists `count` numbered steps and exits 0 without running (nothing is
 /// created); `--help` ends with the same list.
 pub fn assert_steps_listed(demo: &Demo, count: usize) {
-    let out = run_piped(demo.bin, &["--steps"]);
+    let out = demo.run(&["--steps"]);
     assert_eq!(out.status.code(), Some(0));
-    demo.objects.assert_none_left();
+    demo.objects().assert_none_left();
     let list = String::from_utf8(out.stdout).expect("UTF-8");
     let numbered: Vec<&str> = list
         .lines()
@@ -48,7 +48,7 @@ pub fn assert_steps_listed(demo: &Demo, count: usize) {
             "--steps line {line:?}"
         );
     }
-    let help = run_piped(demo.bin, &["--help"]);
+    let help = demo.run(&["--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--steps"), "{help}");
     assert!(
@@ -81,7 +81,7 @@ fn cap_memory(command: &mut Command) {
 /// pausing, and finishes with its transcript, status 0 and nothing left.
 pub fn assert_endless_step_input_is_bounded(demo: &Demo, transcript: &[u8]) {
     let zero = std::fs::File::open("/dev/zero").expect("open /dev/zero");
-    let mut command = Command::new(demo.bin);
+    let mut command = Command::new(demo.bin());
     command
         .arg("--step")
         .stdin(zero)
@@ -97,8 +97,8 @@ pub fn assert_endless_step_input_is_bounded(demo: &Demo, transcript: &[u8]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(transcript)
     );
-    if demo.name != "excl_demo" {
-        demo.objects.assert_none_left();
+    if demo.name() != "excl_demo" {
+        demo.objects().assert_none_left();
     }
 }
 
@@ -124,7 +124,7 @@ fn output_bounded(mut command: Command) -> std::process::Output {
 /// a script's `cmd &` do); at the first pause sends both to its whole group, then
 /// goes on: the run must finish as usual (status 0, the transcript, nothing left).
 pub fn assert_ignored_signals_stay_ignored(demo: &Demo, transcript: &[u8]) {
-    let mut command = Command::new(demo.bin);
+    let mut command = Command::new(demo.bin());
     command
         .arg("--step")
         .stdin(Stdio::piped())
@@ -191,7 +191,7 @@ pub fn assert_ignored_signals_stay_ignored(demo: &Demo, transcript: &[u8]) {
         String::from_utf8_lossy(transcript)
     );
     assert!(live_members(pgid).is_empty(), "processes left");
-    if demo.name != "excl_demo" {
-        demo.objects.assert_none_left();
+    if demo.name() != "excl_demo" {
+        demo.objects().assert_none_left();
     }
 }

@@ -1,8 +1,9 @@
 //! Every limit failure produced for real, and each error naming its limit.
 //!
-//! As root (the project's machines and CI are): a small tmpfs over `/dev/shm` in a
-//! private mount namespace, `queues_max` lowered in a private IPC namespace,
-//! `setrlimit` and an unprivileged uid in forked children. The harness is
+//! A small tmpfs over `/dev/shm` in a private mount namespace and `queues_max`
+//! lowered in a private IPC namespace need root: an ordinary user gets them in a
+//! user namespace (`demo_harness::needs::as_root`), or the test says it is skipped.
+//! `setrlimit`, and no privilege past a limit, in forked children. The harness is
 //! multi-threaded: the tests hold FORK_LOCK so no other is in the C library while
 //! one forks.
 
@@ -12,6 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::Scratch;
+use demo_harness::needs;
 use ipc_core::process::{fork_unchecked, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{
@@ -41,6 +43,12 @@ fn names(e: &ipc_core::Error, errno: Errno, name: &str) -> bool {
 
 #[test]
 fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
+    if !needs::as_root(
+        "a_full_dev_shm_is_enospc_at_creation_not_sigbus_later",
+        "a 1 MiB tmpfs mounted on /dev/shm",
+    ) {
+        return;
+    }
     let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let status = in_child(|| {
         use nix::mount::{mount, MsFlags};
@@ -90,6 +98,12 @@ fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
 
 #[test]
 fn queues_max_is_enospc_naming_queues_max() {
+    if !needs::as_root(
+        "queues_max_is_enospc_naming_queues_max",
+        "queues_max set in a private IPC namespace",
+    ) {
+        return;
+    }
     let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let status = in_child(|| {
         use nix::sched::{unshare, CloneFlags};
@@ -100,7 +114,7 @@ fn queues_max_is_enospc_naming_queues_max() {
             return 10;
         }
         // Unprivileged, so CAP_SYS_RESOURCE cannot pass the limit.
-        if nix::unistd::setuid(nix::unistd::Uid::from_raw(65534)).is_err() {
+        if !needs::drop_root(65534) {
             return 11;
         }
         let options = MqOptions {
@@ -171,10 +185,9 @@ fn rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue() {
     let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let q = Scratch::new(ObjectKind::MessageQueue, "msgqueue");
     let status = in_child(|| {
-        // A uid of its own (no other queue counts against it), allowed 1000 bytes.
-        if setrlimit(Resource::RLIMIT_MSGQUEUE, 1000, 1000).is_err()
-            || nix::unistd::setuid(nix::unistd::Uid::from_raw(65533)).is_err()
-        {
+        // Allowed 1000 bytes, less than the queue needs whatever else this user
+        // has queued; root becomes a uid of its own.
+        if setrlimit(Resource::RLIMIT_MSGQUEUE, 1000, 1000).is_err() || !needs::drop_root(65533) {
             return 10;
         }
         let options = MqOptions {
@@ -205,7 +218,7 @@ fn msg_max_is_einval_naming_msg_max() {
     let q = Scratch::new(ObjectKind::MessageQueue, "msg_max");
     let msg_max = ipc_core::limits::mqueue_sysctl("msg_max").unwrap();
     let status = in_child(|| {
-        if nix::unistd::setuid(nix::unistd::Uid::from_raw(65534)).is_err() {
+        if !needs::drop_root(65534) {
             return 10;
         }
         let options = MqOptions {

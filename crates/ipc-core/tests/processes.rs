@@ -10,6 +10,7 @@ mod common;
 use std::sync::Mutex;
 
 use common::Scratch;
+use demo_harness::needs;
 use ipc_core::cleanup;
 use ipc_core::process::{fork_unchecked, ExitStatus};
 use ipc_core::ObjectKind;
@@ -25,11 +26,26 @@ const NOBODY: u32 = 65534;
 
 /// Runs `body` in a forked child as uid/gid `NOBODY`; returns its exit status.
 fn as_nobody(body: impl FnOnce() -> i32) -> ExitStatus {
+    forked(
+        || setgid(Gid::from_raw(NOBODY)).is_ok() && setuid(Uid::from_raw(NOBODY)).is_ok(),
+        body,
+    )
+}
+
+/// Runs `body` in a forked child with no privilege past a limit (root becomes
+/// `NOBODY`; see `needs::drop_root`); returns its exit status.
+fn unprivileged(body: impl FnOnce() -> i32) -> ExitStatus {
+    forked(|| needs::drop_root(NOBODY), body)
+}
+
+/// Runs `drop_privileges`, then `body`, in a forked child; returns its exit status
+/// (100 if the privileges could not be dropped).
+fn forked(drop_privileges: impl FnOnce() -> bool, body: impl FnOnce() -> i32) -> ExitStatus {
     // SAFETY: FORK_LOCK keeps the other tests of this binary out of the C library
     // while we fork; the child only drops privileges, makes one IPC call and exits.
     let (child, ()) = unsafe {
         fork_unchecked((), |()| {
-            if setgid(Gid::from_raw(NOBODY)).is_err() || setuid(Uid::from_raw(NOBODY)).is_err() {
+            if !drop_privileges() {
                 return 100;
             }
             body()
@@ -49,6 +65,12 @@ fn code<T>(result: ipc_core::Result<T>) -> i32 {
 
 #[test]
 fn another_user_cannot_open_0600_objects() {
+    if !needs::as_two_users(
+        "another_user_cannot_open_0600_objects",
+        "another user to be refused this user's objects",
+    ) {
+        return;
+    }
     let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let private = Mode::from_bits_truncate(0o600);
 
@@ -105,7 +127,7 @@ fn max_messages_above_msg_max_is_einval_for_an_unprivileged_user() {
         }),
         ..MqOptions::default()
     };
-    let status = as_nobody(|| code(MessageQueue::open(&q.name, &options)));
+    let status = unprivileged(|| code(MessageQueue::open(&q.name, &options)));
     assert_eq!(status, ExitStatus::Exited(libc::EINVAL));
     // Only CAP_SYS_RESOURCE may go past msg_max (up to the kernel's hard limit).
     // Root in a container or sandbox may lack it: on this project's VM it does.

@@ -13,7 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_posix-ipc");
 /// nextest`): they compete for the CPUs, and each checks that no bench object is
 /// left in /dev/shm.
 fn serial() -> demo_harness::NamesLock {
-    demo_harness::exclusive("posix-ipc-bench")
+    demo_harness::NamesLock::take("posix-ipc-bench")
 }
 
 /// Runs the bench with `args` (and `--json`), optionally on CPU 0 only.

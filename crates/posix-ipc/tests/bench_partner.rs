@@ -26,7 +26,7 @@ const BOUND: Duration = Duration::from_secs(10);
 
 /// One bench at a time (see tests/bench.rs).
 fn serial() -> demo_harness::NamesLock {
-    demo_harness::exclusive("posix-ipc-bench")
+    demo_harness::NamesLock::take("posix-ipc-bench")
 }
 
 /// A bench of `mechanism` that would run for a minute, in a process group of its

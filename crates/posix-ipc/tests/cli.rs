@@ -4,6 +4,7 @@ use std::io::Read;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use demo_harness::needs;
 use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, Name, SharedMemory, ShmOptions};
 use nix::sys::signal::{kill, Signal};
@@ -127,6 +128,12 @@ fn settle(pid: u32) {
 
 #[test]
 fn a_queue_driven_by_many_processes() {
+    if !needs::as_root(
+        "a_queue_driven_by_many_processes",
+        "an mqueue filesystem for `ls` to list queues",
+    ) {
+        return;
+    }
     let q = Scratch::new("jobs");
     ok(&[
         "mq",
@@ -250,6 +257,12 @@ fn shared_memory_written_by_one_process_is_read_by_another() {
 
 #[test]
 fn holders_are_listed_and_clean_spares_held_objects() {
+    if !needs::as_root(
+        "holders_are_listed_and_clean_spares_held_objects",
+        "every process readable, to tell orphans",
+    ) {
+        return;
+    }
     let held = Scratch::new("clean_held");
     let loose = Scratch::new("clean_loose");
     ok(&["shm", "create", held.name(), "--size", "16"]);

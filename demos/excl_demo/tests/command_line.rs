@@ -2,15 +2,12 @@
 //! `--steps` (also at the end of `--help`), a `--step` whose input cannot exhaust
 //! memory, and signals ignored at start that stay ignored.
 
-use demo_harness::command_line;
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
+mod common;
 
-const DEMO: Demo = Demo {
-    name: "excl_demo",
-    bin: env!("CARGO_BIN_EXE_excl_demo"),
-    objects: Objects(&[(ObjectKind::SharedMemory, "/ep_exclusive")]),
-};
+use common::DEMO;
+
+use demo_harness::command_line;
+
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript-first-run.txt");
 
 #[test]

@@ -5,18 +5,15 @@
 //!
 //! Steps: 1 shm_open O_EXCL, 2 ftruncate (first run), 3 shm_open (later run), 4 close, 5 shm_unlink (--unlink).
 
+mod common;
+
+use common::DEMO;
+
 use std::time::Duration;
 
 use demo_harness::broken_stdout::{self, Sink};
-use demo_harness::{Demo, Objects, Target};
-use ipc_core::ObjectKind;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
-
-const DEMO: Demo = Demo {
-    name: "excl_demo",
-    bin: env!("CARGO_BIN_EXE_excl_demo"),
-    objects: Objects(&[(ObjectKind::SharedMemory, "/ep_exclusive")]),
-};
 
 #[test]
 fn full_closed_broken_or_head_stdout_fails_cleanly() {

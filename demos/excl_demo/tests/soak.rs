@@ -1,16 +1,11 @@
 //! Soak: many runs of excl_demo, each interrupted at a random moment (or not); nothing
 //! may leak. `SOAK_SECONDS=60 cargo test -p excl_demo --test soak` for a longer run.
 
+mod common;
+
 use std::time::Duration;
 
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
-
-const DEMO: Demo = Demo {
-    name: "excl_demo",
-    bin: env!("CARGO_BIN_EXE_excl_demo"),
-    objects: Objects(&[(ObjectKind::SharedMemory, "/ep_exclusive")]),
-};
+use common::DEMO;
 
 #[test]
 fn random_interrupts_leak_nothing() {

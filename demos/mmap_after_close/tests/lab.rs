@@ -1,16 +1,16 @@
 //! The mapping survives close(fd): checked from the verdict.
 
-use demo_harness::{numbers, run_lab};
+use demo_harness::{numbers, Lab};
 use ipc_core::ObjectKind;
 
 #[test]
 fn the_mapping_outlives_the_descriptor() {
-    let lab = run_lab(
-        env!("CARGO_BIN_EXE_mmap_after_close"),
-        &["--size", "8192"],
+    let lab = Lab::new(
         "mmap_after_close",
+        env!("CARGO_BIN_EXE_mmap_after_close"),
         &[(ObjectKind::SharedMemory, "shm")],
-    );
+    )
+    .run(&["--size", "8192"]);
     // "after close(fd F) the mapping read back N/T bytes, fd F was reused by the
     // next open, and /proc/self/maps still listed the object"
     let n = numbers(&lab.verdict);

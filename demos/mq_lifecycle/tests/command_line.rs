@@ -2,15 +2,12 @@
 //! `--steps` (also at the end of `--help`), a `--step` whose input cannot exhaust
 //! memory, and signals ignored at start that stay ignored.
 
-use demo_harness::command_line;
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
+mod common;
 
-const DEMO: Demo = Demo {
-    name: "mq_lifecycle",
-    bin: env!("CARGO_BIN_EXE_mq_lifecycle"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_mq_lifecycle")]),
-};
+use common::DEMO;
+
+use demo_harness::command_line;
+
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 
 #[test]

@@ -2,15 +2,12 @@
 //!
 //! Steps: 1 mq_open, 2 mq_send x3, 3 mq_receive x3, 4 mq_close, 5 mq_unlink.
 
-use demo_harness::{assert_help, Demo, Objects, Target};
-use ipc_core::ObjectKind;
+mod common;
+
+use common::DEMO;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
 
-const DEMO: Demo = Demo {
-    name: "mq_lifecycle",
-    bin: env!("CARGO_BIN_EXE_mq_lifecycle"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_mq_lifecycle")]),
-};
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 const FAREWELL: &[u8] = b"\nCleaned up. Exiting.\n";
 
@@ -65,5 +62,5 @@ fn a_run_after_sigkill_recovers_the_stale_queue() {
 
 #[test]
 fn help_names_the_options() {
-    assert_help(DEMO.bin);
+    DEMO.assert_help(&[]);
 }

@@ -1,16 +1,10 @@
 //! `--explain` narrates the calls `ipc-core` really makes: checked against what
 //! `strace` sees the same run make.
 
-use std::process::Command;
+mod common;
 
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
-
-const DEMO: Demo = Demo {
-    name: "mq_lifecycle",
-    bin: env!("CARGO_BIN_EXE_mq_lifecycle"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_mq_lifecycle")]),
-};
+use common::DEMO;
+use demo_harness::{needs, private_dir, Io, Process, PATIENCE};
 
 /// The narration's lines with each blocking call's `<unfinished ...>` start and
 /// `<... CALL resumed>` end joined into one line, as strace would have printed it
@@ -83,23 +77,27 @@ fn normalise_strace(line: &str) -> Option<String> {
 
 #[test]
 fn explain_matches_the_system_calls_strace_sees() {
+    if !needs::program(
+        "explain_matches_the_system_calls_strace_sees",
+        "strace",
+        "to see the system calls",
+    ) {
+        return;
+    }
     let _lock = DEMO.lock();
-    let trace = std::env::temp_dir().join(format!(
+    let trace = private_dir().join(format!(
         "mq_lifecycle-explain-{}.strace",
         std::process::id()
     ));
-    let out = Command::new("strace")
-        .args([
-            "-qq",
-            "-e",
-            "trace=mq_open,mq_timedsend,mq_timedreceive,mq_unlink,close",
-            "-o",
-        ])
-        .arg(&trace)
-        .arg(DEMO.bin)
-        .arg("--explain")
-        .output()
-        .expect("strace is needed for this test (apt-get install strace)");
+    let trace_arg = trace.to_str().expect("a UTF-8 path");
+    let calls = "trace=mq_open,mq_timedsend,mq_timedreceive,mq_unlink,close";
+    let out = Process::start(
+        "strace",
+        &["-qq", "-e", calls, "-o", trace_arg, DEMO.bin(), "--explain"],
+        Io::Captured,
+        PATIENCE,
+    )
+    .output();
     assert!(
         out.status.success(),
         "{}",
@@ -128,5 +126,5 @@ fn explain_matches_the_system_calls_strace_sees() {
         "open, 3 sends, 3 receives, close, unlink: {explained:#?}"
     );
     assert_eq!(explained, seen);
-    DEMO.objects.assert_none_left();
+    DEMO.objects().assert_none_left();
 }

@@ -1,16 +1,11 @@
 //! Soak: many runs of mq_lifecycle, each interrupted at a random moment (or not); nothing
 //! may leak. `SOAK_SECONDS=60 cargo test -p mq_lifecycle --test soak` for a longer run.
 
+mod common;
+
 use std::time::Duration;
 
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
-
-const DEMO: Demo = Demo {
-    name: "mq_lifecycle",
-    bin: env!("CARGO_BIN_EXE_mq_lifecycle"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_mq_lifecycle")]),
-};
+use common::DEMO;
 
 #[test]
 fn random_interrupts_leak_nothing() {

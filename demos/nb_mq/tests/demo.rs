@@ -2,15 +2,12 @@
 //!
 //! Steps: 1 mq_open, 2 mq_receive (empty), 3 mq_send, 4 mq_receive, 5 mq_close, 6 mq_unlink.
 
-use demo_harness::{assert_help, kill_at_step, run_piped, Demo, Objects, Target};
-use ipc_core::ObjectKind;
+mod common;
+
+use common::DEMO;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
 
-const DEMO: Demo = Demo {
-    name: "nb_mq",
-    bin: env!("CARGO_BIN_EXE_nb_mq"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_nonblock_mq")]),
-};
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 
 #[test]
@@ -57,18 +54,15 @@ fn a_run_after_sigkill_reuses_the_stale_queue() {
 #[test]
 fn a_stale_message_is_reported_on_stderr() {
     let _lock = DEMO.lock();
-    assert_eq!(
-        kill_at_step(DEMO.bin, DEMO.objects, 4),
-        vec!["/ep_nonblock_mq"]
-    );
-    let out = run_piped(DEMO.bin, &[]);
+    assert_eq!(DEMO.kill_at_step(4), vec!["/ep_nonblock_mq"]);
+    let out = DEMO.run(&[]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, b"Received: 'test message'\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("from an earlier run"));
-    DEMO.objects.assert_none_left();
+    DEMO.objects().assert_none_left();
 }
 
 #[test]
 fn help_names_the_options() {
-    assert_help(DEMO.bin);
+    DEMO.assert_help(&[]);
 }

@@ -5,18 +5,15 @@
 //!
 //! Steps: 1 mq_open, 2 mq_receive (empty), 3 mq_send, 4 mq_receive, 5 mq_close, 6 mq_unlink.
 
+mod common;
+
+use common::DEMO;
+
 use std::time::Duration;
 
 use demo_harness::broken_stdout::{self, Sink};
-use demo_harness::{Demo, Objects, Target};
-use ipc_core::ObjectKind;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
-
-const DEMO: Demo = Demo {
-    name: "nb_mq",
-    bin: env!("CARGO_BIN_EXE_nb_mq"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_nonblock_mq")]),
-};
 
 #[test]
 fn full_closed_broken_or_head_stdout_fails_cleanly() {

@@ -1,16 +1,11 @@
 //! Soak: many runs of nb_mq, each interrupted at a random moment (or not); nothing
 //! may leak. `SOAK_SECONDS=60 cargo test -p nb_mq --test soak` for a longer run.
 
+mod common;
+
 use std::time::Duration;
 
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
-
-const DEMO: Demo = Demo {
-    name: "nb_mq",
-    bin: env!("CARGO_BIN_EXE_nb_mq"),
-    objects: Objects(&[(ObjectKind::MessageQueue, "/ep_nonblock_mq")]),
-};
+use common::DEMO;
 
 #[test]
 fn random_interrupts_leak_nothing() {

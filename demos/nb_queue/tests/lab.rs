@@ -1,16 +1,16 @@
 //! EAGAIN at mq_maxmsg, ETIMEDOUT at the deadline, priority order: from the verdict.
 
-use demo_harness::{numbers, run_lab};
+use demo_harness::{numbers, Lab};
 use ipc_core::ObjectKind;
 
 #[test]
 fn limits_deadlines_and_order() {
-    let lab = run_lab(
-        env!("CARGO_BIN_EXE_nb_queue"),
-        &["--max-messages", "6", "--timeout-ms", "50"],
+    let lab = Lab::new(
         "nb_queue",
+        env!("CARGO_BIN_EXE_nb_queue"),
         &[(ObjectKind::MessageQueue, "q")],
-    );
+    )
+    .run(&["--max-messages", "6", "--timeout-ms", "50"]);
     let v = &lab.verdict;
     // "send hit EAGAIN after 6 messages (mq_maxmsg 6) and receive hit EAGAIN after 6;
     // timed send and receive ended in ETIMEDOUT after S and R ms (deadline 50 ms);

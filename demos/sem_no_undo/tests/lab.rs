@@ -1,16 +1,16 @@
 //! A dead holder never gives the semaphore back: checked from the verdict.
 
-use demo_harness::{numbers, run_lab};
+use demo_harness::{numbers, Lab};
 use ipc_core::ObjectKind;
 
 #[test]
 fn a_semaphore_held_by_a_dead_process_stays_taken() {
-    let lab = run_lab(
-        env!("CARGO_BIN_EXE_sem_no_undo"),
-        &["--wait-ms", "200"],
+    let lab = Lab::new(
         "sem_no_undo",
+        env!("CARGO_BIN_EXE_sem_no_undo"),
         &[(ObjectKind::Semaphore, "lock")],
-    );
+    )
+    .run(&["--wait-ms", "200"]);
     // "the value stayed 0 and the wait ended in ETIMEDOUT after W ms: no undo"
     let n = numbers(&lab.verdict);
     assert_eq!(n[0], 0, "{}", lab.verdict);

@@ -2,18 +2,12 @@
 //! `--steps` (also at the end of `--help`), a `--step` whose input cannot exhaust
 //! memory, and signals ignored at start that stay ignored.
 
-use demo_harness::command_line;
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
+mod common;
 
-const DEMO: Demo = Demo {
-    name: "sem_producer_consumer",
-    bin: env!("CARGO_BIN_EXE_sem_producer_consumer"),
-    objects: Objects(&[
-        (ObjectKind::Semaphore, "/ep_sem_empty"),
-        (ObjectKind::Semaphore, "/ep_sem_full"),
-    ]),
-};
+use common::DEMO;
+
+use demo_harness::command_line;
+
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 
 #[test]

@@ -2,18 +2,12 @@
 //!
 //! Steps: 1 sem_open x2, 2 fork, 3 produce, 4 waitpid, 5 sem_close x2, 6 sem_unlink x2.
 
-use demo_harness::{assert_help, Demo, Objects, Target};
-use ipc_core::ObjectKind;
+mod common;
+
+use common::DEMO;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
 
-const DEMO: Demo = Demo {
-    name: "sem_producer_consumer",
-    bin: env!("CARGO_BIN_EXE_sem_producer_consumer"),
-    objects: Objects(&[
-        (ObjectKind::Semaphore, "/ep_sem_empty"),
-        (ObjectKind::Semaphore, "/ep_sem_full"),
-    ]),
-};
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 
 #[test]
@@ -61,5 +55,5 @@ fn a_run_after_sigkill_recovers_both_semaphores() {
 
 #[test]
 fn help_names_the_options() {
-    assert_help(DEMO.bin);
+    DEMO.assert_help(&[]);
 }

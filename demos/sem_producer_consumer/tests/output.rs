@@ -5,21 +5,15 @@
 //!
 //! Steps: 1 sem_open x2, 2 fork, 3 produce, 4 waitpid, 5 sem_close x2, 6 sem_unlink x2.
 
+mod common;
+
+use common::DEMO;
+
 use std::time::Duration;
 
 use demo_harness::broken_stdout::{self, Sink};
-use demo_harness::{Demo, Objects, Target};
-use ipc_core::ObjectKind;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
-
-const DEMO: Demo = Demo {
-    name: "sem_producer_consumer",
-    bin: env!("CARGO_BIN_EXE_sem_producer_consumer"),
-    objects: Objects(&[
-        (ObjectKind::Semaphore, "/ep_sem_empty"),
-        (ObjectKind::Semaphore, "/ep_sem_full"),
-    ]),
-};
 
 #[test]
 fn full_closed_broken_or_head_stdout_fails_cleanly() {

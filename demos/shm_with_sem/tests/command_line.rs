@@ -2,18 +2,12 @@
 //! `--steps` (also at the end of `--help`), a `--step` whose input cannot exhaust
 //! memory, and signals ignored at start that stay ignored.
 
-use demo_harness::command_line;
-use demo_harness::{Demo, Objects};
-use ipc_core::ObjectKind;
+mod common;
 
-const DEMO: Demo = Demo {
-    name: "shm_with_sem",
-    bin: env!("CARGO_BIN_EXE_shm_with_sem"),
-    objects: Objects(&[
-        (ObjectKind::SharedMemory, "/ep_safe_shm"),
-        (ObjectKind::Semaphore, "/ep_shm_lock"),
-    ]),
-};
+use common::DEMO;
+
+use demo_harness::command_line;
+
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 
 #[test]

@@ -3,18 +3,12 @@
 //! Steps: 1 shm_open, 2 ftruncate, 3 mmap, 4 close, 5 sem_open, 6 fork,
 //! 7 waitpid, 8 munmap + sem_close, 9 shm_unlink + sem_unlink.
 
-use demo_harness::{assert_help, Demo, Objects, Target};
-use ipc_core::ObjectKind;
+mod common;
+
+use common::DEMO;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
 
-const DEMO: Demo = Demo {
-    name: "shm_with_sem",
-    bin: env!("CARGO_BIN_EXE_shm_with_sem"),
-    objects: Objects(&[
-        (ObjectKind::SharedMemory, "/ep_safe_shm"),
-        (ObjectKind::Semaphore, "/ep_shm_lock"),
-    ]),
-};
 const TRANSCRIPT: &[u8] = include_bytes!("../transcript.txt");
 
 #[test]
@@ -62,5 +56,5 @@ fn a_run_after_sigkill_recovers_the_stale_lock() {
 
 #[test]
 fn help_names_the_options() {
-    assert_help(DEMO.bin);
+    DEMO.assert_help(&[]);
 }

@@ -6,21 +6,15 @@
 //! Steps: 1 shm_open, 2 ftruncate, 3 mmap, 4 close, 5 sem_open, 6 fork, 7 waitpid,
 //! 8 munmap + sem_close, 9 shm_unlink + sem_unlink.
 
+mod common;
+
+use common::DEMO;
+
 use std::time::Duration;
 
 use demo_harness::broken_stdout::{self, Sink};
-use demo_harness::{Demo, Objects, Target};
-use ipc_core::ObjectKind;
+use demo_harness::Target;
 use nix::sys::signal::Signal;
-
-const DEMO: Demo = Demo {
-    name: "shm_with_sem",
-    bin: env!("CARGO_BIN_EXE_shm_with_sem"),
-    objects: Objects(&[
-        (ObjectKind::SharedMemory, "/ep_safe_shm"),
-        (ObjectKind::Semaphore, "/ep_shm_lock"),
-    ]),
-};
 
 #[test]
 fn full_closed_broken_or_head_stdout_fails_cleanly() {

@@ -1,6 +1,6 @@
 //! The umask masks every kind of object's mode: checked from the verdict.
 
-use demo_harness::run_lab;
+use demo_harness::Lab;
 use ipc_core::ObjectKind;
 
 #[test]
@@ -16,7 +16,7 @@ fn mode_is_masked_by_the_umask() {
         }
     }
     let tags: Vec<(ObjectKind, &str)> = tags.iter().map(|(k, t)| (*k, t.as_str())).collect();
-    let lab = run_lab(env!("CARGO_BIN_EXE_umask_mode"), &[], "umask_mode", &tags);
+    let lab = Lab::new("umask_mode", env!("CARGO_BIN_EXE_umask_mode"), &tags).run(&[]);
     assert_eq!(
         lab.verdict,
         "mode 0666 became 0644 under umask 022, 0600 under umask 077, 0660 under umask 007 \

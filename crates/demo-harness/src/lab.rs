@@ -1,0 +1,128 @@
+//! One lab under test: its `verdict:` line, and its cleanup when interrupted.
+
+use std::time::{Duration, Instant};
+
+use ipc_core::ObjectKind;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::lock::NamesLock;
+use crate::objects::{exists, remove};
+use crate::process::{live_members, Io, Process, Target};
+use crate::PATIENCE;
+
+/// One lab under test. Its objects are named `/NAME_PID_TAG`, one per tag.
+#[derive(Clone, Copy, Debug)]
+pub struct Lab<'a> {
+    name: &'a str,
+    bin: &'a str,
+    tags: &'a [(ObjectKind, &'a str)],
+}
+
+/// A lab run: its pid, stdout, and its `verdict:` line.
+pub struct LabRun {
+    /// The lab's process id (in its object names).
+    pub pid: u32,
+    /// Everything it printed.
+    pub stdout: String,
+    /// Its last line, without `verdict: `.
+    pub verdict: String,
+}
+
+impl<'a> Lab<'a> {
+    /// The lab `name` (its package, the prefix of its object names and the name of
+    /// its lock), built at `bin`, with objects of these kinds and tags.
+    pub const fn new(name: &'a str, bin: &'a str, tags: &'a [(ObjectKind, &'a str)]) -> Lab<'a> {
+        Lab { name, bin, tags }
+    }
+
+    /// Takes this lab's [`NamesLock`], for labs whose tests must not overlap (they
+    /// race on every CPU).
+    pub fn lock(&self) -> NamesLock {
+        NamesLock::take(self.name)
+    }
+
+    /// Runs it piped with `args` (bounded by [`PATIENCE`]), asserts it exits 0 with
+    /// a last line `verdict: ...` and that it left none of its objects nor any
+    /// process of its group.
+    pub fn run(&self, args: &[&str]) -> LabRun {
+        let mut process = Process::start(self.bin, args, Io::Captured, PATIENCE);
+        let pid = process.pid();
+        let status = process.wait();
+        let stdout = String::from_utf8(process.stdout()).expect("UTF-8 output");
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{} {args:?}: {}\n{stdout}",
+            self.name,
+            String::from_utf8_lossy(&process.stderr())
+        );
+        let verdict = stdout
+            .lines()
+            .last()
+            .and_then(|line| line.strip_prefix("verdict: "))
+            .unwrap_or_else(|| panic!("no verdict line last:\n{stdout}"))
+            .to_owned();
+        self.assert_left_nothing(pid);
+        LabRun {
+            pid: pid.as_raw() as u32,
+            stdout,
+            verdict,
+        }
+    }
+
+    /// Starts it with `args`, lets it run for `after`, sends `signal` to `target`,
+    /// and checks it exits (not killed) with 128 + N leaving nothing.
+    pub fn interrupt(&self, args: &[&str], after: Duration, signal: Signal, target: Target) {
+        let mut process = Process::start(self.bin, args, Io::Discarded, PATIENCE);
+        std::thread::sleep(after);
+        assert!(
+            process.try_status().is_none(),
+            "{} finished before the signal: give it more work",
+            self.name
+        );
+        process.signal(signal, target);
+        let status = process.wait();
+        assert_eq!(
+            status.code(),
+            Some(128 + signal as i32),
+            "{signal}: {status:?}"
+        );
+        self.assert_left_nothing(process.pid());
+    }
+
+    /// Asserts no object of the run `pid` exists (removing any found) and no
+    /// process of its group runs.
+    fn assert_left_nothing(&self, pid: Pid) {
+        let names: Vec<(ObjectKind, String)> = self
+            .tags
+            .iter()
+            .map(|(kind, tag)| (*kind, format!("/{}_{pid}_{tag}", self.name)))
+            .collect();
+        let left: Vec<&str> = names
+            .iter()
+            .filter(|(kind, name)| exists(*kind, name))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        for (kind, name) in &names {
+            remove(*kind, name);
+        }
+        assert!(left.is_empty(), "left behind: {left:?}");
+        let start = Instant::now();
+        while !live_members(pid).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "processes of the lab still run"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The numbers in `text`, in order (`"lost 5 of 10"` gives `[5, 10]`).
+pub fn numbers(text: &str) -> Vec<u64> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
