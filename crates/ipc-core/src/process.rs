@@ -64,6 +64,10 @@ impl ExitStatus {
 /// [`cleanup::Strategy::HelperThread`], or if the cleanup registry has no room for
 /// the child; `fork` failing (`EAGAIN`, `ENOMEM`).
 pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
+    // The helper thread is a thread too: name the more useful reason first.
+    if cleanup::uses_helper_thread() {
+        return Err(refuse(Refusal::ForkWithHelperThread));
+    }
     match thread_count() {
         Some(1) => {}
         threads => {

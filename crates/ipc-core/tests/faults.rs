@@ -3,18 +3,19 @@
 //! A small tmpfs over `/dev/shm` in a private mount namespace and `queues_max`
 //! lowered in a private IPC namespace need root: an ordinary user gets them in a
 //! user namespace (`demo_harness::needs::as_root`), or the test says it is skipped.
-//! `setrlimit`, and no privilege past a limit, in forked children. The harness is
-//! multi-threaded: the tests hold FORK_LOCK so no other is in the C library while
-//! one forks.
+//! `setrlimit`, and no privilege past a limit, in forked children. A single-threaded
+//! runner (`harness = false`) runs each case in a child of its own, so every fork
+//! here is the safe `process::fork`.
 
 mod common;
 
-use std::sync::Mutex;
+use std::process::ExitCode;
 use std::time::Duration;
 
+use common::single_threaded::{run, Case};
 use common::Scratch;
 use demo_harness::needs;
-use ipc_core::process::{fork_unchecked, ExitStatus};
+use ipc_core::process::{fork, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{
     Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, Refusal, SemOptions,
@@ -22,13 +23,43 @@ use ipc_core::{
 };
 use nix::sys::resource::{setrlimit, Resource};
 
-static FORK_LOCK: Mutex<()> = Mutex::new(());
-
 /// Runs `body` in a forked child; its exit code is the test's verdict (0 = pass,
 /// anything else names the check that failed).
+fn main() -> ExitCode {
+    run(&[
+        Case {
+            name: "a_full_dev_shm_is_enospc_at_creation_not_sigbus_later",
+            run: a_full_dev_shm_is_enospc_at_creation_not_sigbus_later,
+        },
+        Case {
+            name: "queues_max_is_enospc_naming_queues_max",
+            run: queues_max_is_enospc_naming_queues_max,
+        },
+        Case {
+            name: "rlimit_nofile_is_emfile_naming_rlimit_nofile",
+            run: rlimit_nofile_is_emfile_naming_rlimit_nofile,
+        },
+        Case {
+            name: "rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue",
+            run: rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue,
+        },
+        Case {
+            name: "msg_max_is_einval_naming_msg_max",
+            run: msg_max_is_einval_naming_msg_max,
+        },
+        Case {
+            name: "priorities_and_semaphore_values_beyond_their_limits",
+            run: priorities_and_semaphore_values_beyond_their_limits,
+        },
+        Case {
+            name: "bad_and_passed_deadlines",
+            run: bad_and_passed_deadlines,
+        },
+    ])
+}
+
 fn in_child(body: impl FnOnce() -> i32) -> ExitStatus {
-    // SAFETY: FORK_LOCK is held by every caller; the child makes a few calls and exits.
-    let (child, ()) = unsafe { fork_unchecked((), |()| body()) }.expect("fork");
+    let (child, ()) = fork((), |()| body()).expect("fork");
     child.wait().expect("waitpid")
 }
 
@@ -41,7 +72,6 @@ fn names(e: &ipc_core::Error, errno: Errno, name: &str) -> bool {
     e.errno() == errno && e.limit().is_some_and(|l| l.name == name) && e.to_string().contains(name)
 }
 
-#[test]
 fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
     if !needs::as_root(
         "a_full_dev_shm_is_enospc_at_creation_not_sigbus_later",
@@ -49,7 +79,6 @@ fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
     ) {
         return;
     }
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let status = in_child(|| {
         use nix::mount::{mount, MsFlags};
         use nix::sched::{unshare, CloneFlags};
@@ -96,7 +125,6 @@ fn a_full_dev_shm_is_enospc_at_creation_not_sigbus_later() {
     assert_eq!(status, ExitStatus::Exited(0));
 }
 
-#[test]
 fn queues_max_is_enospc_naming_queues_max() {
     if !needs::as_root(
         "queues_max_is_enospc_naming_queues_max",
@@ -104,7 +132,6 @@ fn queues_max_is_enospc_naming_queues_max() {
     ) {
         return;
     }
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let status = in_child(|| {
         use nix::sched::{unshare, CloneFlags};
         // A private IPC namespace: its own queues and its own queues_max.
@@ -142,9 +169,7 @@ fn queues_max_is_enospc_naming_queues_max() {
     assert_eq!(status, ExitStatus::Exited(0));
 }
 
-#[test]
 fn rlimit_nofile_is_emfile_naming_rlimit_nofile() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let m = Scratch::new(ObjectKind::SharedMemory, "nofile");
     let q = Scratch::new(ObjectKind::MessageQueue, "nofile");
     let options = ShmOptions {
@@ -180,9 +205,7 @@ fn rlimit_nofile_is_emfile_naming_rlimit_nofile() {
     assert_eq!(status, ExitStatus::Exited(0));
 }
 
-#[test]
 fn rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let q = Scratch::new(ObjectKind::MessageQueue, "msgqueue");
     let status = in_child(|| {
         // Allowed 1000 bytes, less than the queue needs whatever else this user
@@ -212,9 +235,7 @@ fn rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue() {
     assert_eq!(status, ExitStatus::Exited(0));
 }
 
-#[test]
 fn msg_max_is_einval_naming_msg_max() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let q = Scratch::new(ObjectKind::MessageQueue, "msg_max");
     let msg_max = ipc_core::limits::mqueue_sysctl("msg_max").unwrap();
     let status = in_child(|| {
@@ -243,7 +264,6 @@ fn msg_max_is_einval_naming_msg_max() {
     assert_eq!(status, ExitStatus::Exited(0));
 }
 
-#[test]
 fn priorities_and_semaphore_values_beyond_their_limits() {
     let q = Scratch::new(ObjectKind::MessageQueue, "prio");
     let queue = MessageQueue::open(
@@ -283,7 +303,6 @@ fn priorities_and_semaphore_values_beyond_their_limits() {
     assert_eq!(sem.value().unwrap(), SEM_VALUE_MAX, "nothing changed");
 }
 
-#[test]
 fn bad_and_passed_deadlines() {
     let s = Scratch::new(ObjectKind::Semaphore, "deadline");
     let sem = Semaphore::open(

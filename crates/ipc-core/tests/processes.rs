@@ -1,18 +1,17 @@
 //! Fork, wait, privileges and the cleanup registry across processes.
 //!
-//! The test harness is multi-threaded, so these tests fork with
-//! `fork_unchecked`, and all of them hold `FORK_LOCK`: while one forks, no other
-//! test of this binary is inside the C library, so the child inherits no lock
-//! held by another thread.
+//! A single-threaded runner (`harness = false`) runs each case in a child of its
+//! own, so every fork here is the safe `process::fork`.
 
 mod common;
 
-use std::sync::Mutex;
+use std::process::ExitCode;
 
+use common::single_threaded::{run, Case};
 use common::Scratch;
 use demo_harness::needs;
 use ipc_core::cleanup;
-use ipc_core::process::{fork_unchecked, ExitStatus};
+use ipc_core::process::{fork, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{
     Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, SemOptions, Semaphore,
@@ -20,11 +19,34 @@ use ipc_core::{
 };
 use nix::unistd::{setgid, setuid, Gid, Uid};
 
-static FORK_LOCK: Mutex<()> = Mutex::new(());
-
 const NOBODY: u32 = 65534;
 
 /// Runs `body` in a forked child as uid/gid `NOBODY`; returns its exit status.
+fn main() -> ExitCode {
+    run(&[
+        Case {
+            name: "another_user_cannot_open_0600_objects",
+            run: another_user_cannot_open_0600_objects,
+        },
+        Case {
+            name: "max_messages_above_msg_max_is_einval_for_an_unprivileged_user",
+            run: max_messages_above_msg_max_is_einval_for_an_unprivileged_user,
+        },
+        Case {
+            name: "fork_hands_values_to_the_child_and_back_to_the_parent",
+            run: fork_hands_values_to_the_child_and_back_to_the_parent,
+        },
+        Case {
+            name: "a_child_never_unlinks_what_its_parent_owns",
+            run: a_child_never_unlinks_what_its_parent_owns,
+        },
+        Case {
+            name: "each_strategy_refuses_what_it_cannot_clean_up",
+            run: each_strategy_refuses_what_it_cannot_clean_up,
+        },
+    ])
+}
+
 fn as_nobody(body: impl FnOnce() -> i32) -> ExitStatus {
     forked(
         || setgid(Gid::from_raw(NOBODY)).is_ok() && setuid(Uid::from_raw(NOBODY)).is_ok(),
@@ -41,16 +63,12 @@ fn unprivileged(body: impl FnOnce() -> i32) -> ExitStatus {
 /// Runs `drop_privileges`, then `body`, in a forked child; returns its exit status
 /// (100 if the privileges could not be dropped).
 fn forked(drop_privileges: impl FnOnce() -> bool, body: impl FnOnce() -> i32) -> ExitStatus {
-    // SAFETY: FORK_LOCK keeps the other tests of this binary out of the C library
-    // while we fork; the child only drops privileges, makes one IPC call and exits.
-    let (child, ()) = unsafe {
-        fork_unchecked((), |()| {
-            if !drop_privileges() {
-                return 100;
-            }
-            body()
-        })
-    }
+    let (child, ()) = fork((), |()| {
+        if !drop_privileges() {
+            return 100;
+        }
+        body()
+    })
     .expect("fork");
     child.wait().expect("waitpid")
 }
@@ -63,7 +81,6 @@ fn code<T>(result: ipc_core::Result<T>) -> i32 {
     }
 }
 
-#[test]
 fn another_user_cannot_open_0600_objects() {
     if !needs::as_two_users(
         "another_user_cannot_open_0600_objects",
@@ -71,7 +88,6 @@ fn another_user_cannot_open_0600_objects() {
     ) {
         return;
     }
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let private = Mode::from_bits_truncate(0o600);
 
     let m = Scratch::new(ObjectKind::SharedMemory, "perm");
@@ -109,9 +125,7 @@ fn another_user_cannot_open_0600_objects() {
     assert_eq!(status, ExitStatus::Exited(libc::EACCES));
 }
 
-#[test]
 fn max_messages_above_msg_max_is_einval_for_an_unprivileged_user() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let msg_max: i64 = std::fs::read_to_string("/proc/sys/fs/mqueue/msg_max")
         .unwrap()
         .trim()
@@ -160,9 +174,7 @@ fn has_cap_sys_resource() -> bool {
     u64::from_str_radix(hex, 16).unwrap() & (1 << 24) != 0
 }
 
-#[test]
 fn fork_hands_values_to_the_child_and_back_to_the_parent() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let m = Scratch::new(ObjectKind::SharedMemory, "fork");
     let shm = SharedMemory::open(
         &m.name,
@@ -174,25 +186,18 @@ fn fork_hands_values_to_the_child_and_back_to_the_parent() {
     .unwrap();
     shm.set_len(32).unwrap();
     let map = shm.map(32).unwrap();
-    // SAFETY: FORK_LOCK held; the child writes to shared memory and exits.
-    let (child, map) = unsafe {
-        fork_unchecked(map, |map| {
-            map.write_c_string(b"from the child").unwrap();
-            7
-        })
-    }
+    let (child, map) = fork(map, |map| {
+        map.write_c_string(b"from the child").unwrap();
+        7
+    })
     .unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(7));
     assert_eq!(map.read_c_string(), b"from the child");
-
-    // SAFETY: as above; the child panics, which must not unwind into our code.
-    let (child, ()) = unsafe { fork_unchecked((), |()| panic!("child panics")) }.unwrap();
+    let (child, ()) = fork((), |()| panic!("child panics")).unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(101));
 }
 
-#[test]
 fn a_child_never_unlinks_what_its_parent_owns() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let m = Scratch::new(ObjectKind::SharedMemory, "owned");
     let create = ShmOptions {
         creation: Creation::CreateExclusive,
@@ -203,9 +208,7 @@ fn a_child_never_unlinks_what_its_parent_owns() {
     })
     .unwrap();
     drop(shm);
-    // SAFETY: FORK_LOCK held; the child only walks the registry and exits.
-    let (child, ()) =
-        unsafe { fork_unchecked((), |()| cleanup::unlink_owned().len() as i32) }.unwrap();
+    let (child, ()) = fork((), |()| cleanup::unlink_owned().len() as i32).unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
     assert!(
         SharedMemory::open(&m.name, &ShmOptions::default()).is_ok(),
@@ -226,30 +229,24 @@ fn a_child_never_unlinks_what_its_parent_owns() {
     );
 }
 
-#[test]
 fn each_strategy_refuses_what_it_cannot_clean_up() {
-    let _fork = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let q = Scratch::new(ObjectKind::MessageQueue, "strategy");
     let create = MqOptions {
         creation: Creation::CreateExclusive,
         ..MqOptions::default()
     };
     // In a child, so this test process keeps no handler or thread.
-    // SAFETY: FORK_LOCK held; the child installs a handler, makes one refused
-    // registration and exits.
-    let (child, ()) = unsafe {
-        fork_unchecked((), |()| {
-            cleanup::install(cleanup::Strategy::InHandler, None).unwrap();
-            let again = cleanup::install(cleanup::Strategy::InHandler, None);
-            assert_eq!(again.unwrap_err().errno(), Errno::EBUSY);
-            match cleanup::own(ObjectKind::MessageQueue, &q.name, || {
-                MessageQueue::open(&q.name, &create)
-            }) {
-                Err(e) if e.refusal().is_some() => 0,
-                _ => 1,
-            }
-        })
-    }
+    let (child, ()) = fork((), |()| {
+        cleanup::install(cleanup::Strategy::InHandler, None).unwrap();
+        let again = cleanup::install(cleanup::Strategy::InHandler, None);
+        assert_eq!(again.unwrap_err().errno(), Errno::EBUSY);
+        match cleanup::own(ObjectKind::MessageQueue, &q.name, || {
+            MessageQueue::open(&q.name, &create)
+        }) {
+            Err(e) if e.refusal().is_some() => 0,
+            _ => 1,
+        }
+    })
     .unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
     assert_eq!(
@@ -259,18 +256,14 @@ fn each_strategy_refuses_what_it_cannot_clean_up() {
         Errno::ENOENT,
         "refused before mq_open ran"
     );
-
-    // SAFETY: as above; the child starts the helper thread, then must not fork.
-    let (child, ()) = unsafe {
-        fork_unchecked((), |()| {
-            cleanup::install(cleanup::Strategy::HelperThread, None).unwrap();
-            // Refused before any fork happens (still inside the unsafe block above).
-            match fork_unchecked((), |()| 0) {
-                Err(e) if e.refusal() == Some(&ipc_core::Refusal::ForkWithHelperThread) => 0,
-                _ => 1,
-            }
-        })
-    }
+    let (child, ()) = fork((), |()| {
+        cleanup::install(cleanup::Strategy::HelperThread, None).unwrap();
+        // Refused before any fork happens.
+        match fork((), |()| 0) {
+            Err(e) if e.refusal() == Some(&ipc_core::Refusal::ForkWithHelperThread) => 0,
+            _ => 1,
+        }
+    })
     .unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(0));
 }
