@@ -76,22 +76,6 @@ pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
             }))
         }
     }
-    // SAFETY: the process has one thread (checked just above, and nothing here
-    // starts another), so the child may make any call.
-    unsafe { fork_unchecked(shared, child) }
-}
-
-/// [`fork`] without the single-thread check, for test harnesses and other
-/// multi-threaded callers.
-///
-/// # Safety
-/// If the process has other threads, `child` must only make async-signal-safe calls
-/// (see signal-safety(7)): in the child those threads are gone, and any lock one of
-/// them held (in `malloc`, in stdout) stays locked forever.
-pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
-    if cleanup::uses_helper_thread() {
-        return Err(refuse(Refusal::ForkWithHelperThread));
-    }
     std::io::stdout().flush().map_err(|e| {
         Error::os(
             "fflush",
@@ -108,8 +92,9 @@ pub unsafe fn fork_unchecked<S>(shared: S, child: impl FnOnce(S) -> i32) -> Resu
         }
         // Narrated before the child exists, so its lines come after this one.
         explain_start!("fork", "");
-        // SAFETY: the caller guarantees the child keeps to async-signal-safe calls if
-        // the process is threaded; the child below only runs `child` and exits.
+        // SAFETY: the process has one thread (checked above; nothing since started
+        // another, and the registry's critical section runs on this thread), so the
+        // child inherits no lock held by a thread it lacks and may make any call.
         let forked = unsafe { nix::unistd::fork() }.map_err(|errno| {
             explain_resumed!("fork", Err::<Pid, _>(errno), "");
             Error::os("fork", None, errno)
