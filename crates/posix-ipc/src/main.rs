@@ -6,14 +6,19 @@
 mod bench;
 mod clean;
 mod cli;
+mod columns;
 mod drive;
 mod failure;
+mod generate;
 mod holders;
 mod inspect;
 mod inventory;
 mod limits;
 mod mqueue_dir;
 mod render;
+mod summary;
+mod table;
+mod units;
 
 use clap::Parser;
 
@@ -31,6 +36,7 @@ fn main() {
         Command::Clean(args) => clean::clean(args),
         Command::Limits(args) => limits::limits(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Generate(command) => generate::generate(command),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());
