@@ -71,9 +71,9 @@ pub enum GenerateCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// Shared memory (`/dev/shm/NAME`).
+    /// Shared memory (/dev/shm/NAME).
     Shm,
-    /// Named semaphore (`/dev/shm/sem.NAME`).
+    /// Named semaphore (/dev/shm/sem.NAME).
     Sem,
     /// Message queue (mqueue filesystem).
     Mq,

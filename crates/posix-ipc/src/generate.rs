@@ -1,6 +1,7 @@
 //! `posix-ipc generate`: man pages and shell completions, made from the same clap
 //! definition that parses the command line, so they never disagree with `--help`.
-//! Hidden from `--help`; `make install-docs` runs it.
+//! Hidden from `--help`; `make install-docs` runs it. The bash completion file is
+//! named `posix-ipc`, as bash-completion looks it up.
 
 use std::path::Path;
 
@@ -20,11 +21,17 @@ pub fn generate(command: GenerateCommand) -> Result<(), Failure> {
         GenerateCommand::Completions { shell, dir } => {
             create_dir(&dir)?;
             let mut command = Cli::command();
-            clap_complete::generate_to(shell, &mut command, "posix-ipc", &dir)
-                .map(drop)
-                .map_err(|e| {
-                    Failure::Other(format!("writing completions in {}: {e}", dir.display()))
-                })
+            let failed = |e: std::io::Error| {
+                Failure::Other(format!("writing completions in {}: {e}", dir.display()))
+            };
+            let path = clap_complete::generate_to(shell, &mut command, "posix-ipc", &dir)
+                .map_err(failed)?;
+            // bash-completion loads a command's completions from a file named
+            // after the command.
+            if shell == clap_complete::Shell::Bash {
+                std::fs::rename(&path, dir.join("posix-ipc")).map_err(failed)?;
+            }
+            Ok(())
         }
     }
 }
