@@ -6,14 +6,15 @@ NAME ?= mq_lifecycle
 
 LABS := excl_race mmap_after_close unlink_while_open forgotten_unlink shm_race nb_queue umask_mode sem_no_undo
 
-.PHONY: build help test run demos labs check inspect clean-ipc lint
+.PHONY: build help test run demos labs check inspect clean-ipc lint install install-docs bench-ls
+PREFIX ?= $(HOME)/.local
 
 build: ## build everything (the default)
 	cargo build --workspace
 
 help: ## list the targets
 	@echo "make TARGET, where TARGET is one of:"
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 test: ## run every test (the README's cargo test --workspace)
 	cargo test --workspace
@@ -41,3 +42,15 @@ clean-ipc: ## remove the demos' objects, and nothing else
 lint: ## cargo fmt --check and clippy -D warnings
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+install: ## install posix-ipc in $(PREFIX)/bin (cargo install --locked)
+	cargo install --locked --path crates/posix-ipc --root $(PREFIX)
+
+install-docs: ## install posix-ipc's man pages and shell completions under $(PREFIX)/share
+	cargo run -q --locked -p posix-ipc -- generate man $(PREFIX)/share/man/man1
+	cargo run -q --locked -p posix-ipc -- generate completions bash $(PREFIX)/share/bash-completion/completions
+	cargo run -q --locked -p posix-ipc -- generate completions zsh $(PREFIX)/share/zsh/site-functions
+	cargo run -q --locked -p posix-ipc -- generate completions fish $(PREFIX)/share/fish/vendor_completions.d
+
+bench-ls: ## time posix-ipc ls and lsipc on 15,000 objects (scripts/bench-ls)
+	scripts/bench-ls

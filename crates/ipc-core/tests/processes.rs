@@ -193,7 +193,11 @@ fn fork_hands_values_to_the_child_and_back_to_the_parent() {
     .unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(7));
     assert_eq!(map.read_c_string(), b"from the child");
-    let (child, ()) = fork((), |()| panic!("child panics")).unwrap();
+    let (child, ()) = fork((), |()| {
+        std::panic::set_hook(Box::new(|_| {})); // a panic on purpose: no message
+        panic!("child panics")
+    })
+    .unwrap();
     assert_eq!(child.wait().unwrap(), ExitStatus::Exited(101));
 }
 

@@ -45,15 +45,35 @@ pub enum Command {
     /// Measure what each mechanism costs between two processes: latency percentiles,
     /// stream throughput, message sizes, core placement.
     Bench(crate::bench::BenchArgs),
+    /// Write man pages or shell completions (for installing; see make install-docs).
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
+}
+
+/// `posix-ipc generate ...`.
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Man pages, one per command (posix-ipc.1, posix-ipc-ls.1, ...), into DIR.
+    Man {
+        /// Where to write them (created if missing).
+        dir: std::path::PathBuf,
+    },
+    /// The completion script for SHELL, into DIR.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+        /// Where to write it (created if missing).
+        dir: std::path::PathBuf,
+    },
 }
 
 /// The three kinds of objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// Shared memory (`/dev/shm/NAME`).
+    /// Shared memory (/dev/shm/NAME).
     Shm,
-    /// Named semaphore (`/dev/shm/sem.NAME`).
+    /// Named semaphore (/dev/shm/sem.NAME).
     Sem,
     /// Message queue (mqueue filesystem).
     Mq,
@@ -86,6 +106,7 @@ impl ScanArgs {
 
 /// `posix-ipc ls`.
 #[derive(Debug, Args)]
+#[command(after_help = ls_after_help())]
 pub struct ListArgs {
     /// Only objects of this type.
     #[arg(long = "type", short = 't', value_enum)]
@@ -94,10 +115,64 @@ pub struct ListArgs {
     /// ls shows them).
     #[arg(long, value_parser = parse_prefix)]
     pub prefix: Option<Prefix>,
+    /// The columns to show, separated by commas, such as NAME,SIZE; +COL,...
+    /// adds to the default ones (see --list-columns).
+    #[arg(long, short = 'o', value_name = "LIST", value_parser = crate::columns::parse_columns)]
+    pub output: Option<crate::columns::Columns>,
+    /// List the columns -o takes, with what each shows.
+    #[arg(long, exclusive = true)]
+    pub list_columns: bool,
+    /// Usage against the limits instead of objects: queues in use of queues_max,
+    /// bytes of /dev/shm in use, this user's queue memory of RLIMIT_MSGQUEUE.
+    #[arg(long, short = 'g', conflicts_with = "output")]
+    pub summary: bool,
     #[command(flatten)]
-    pub json: JsonArg,
+    pub format: FormatArgs,
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+fn ls_after_help() -> String {
+    format!(
+        "Columns (-o):\n{}\nSizes are shown as 512B, 4K, 1.5M (powers of 1024) unless --bytes.",
+        crate::columns::list()
+    )
+}
+
+/// How `ls` prints: a table for people, or a form for scripts.
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// Print JSON for scripts instead of a table.
+    #[arg(long, short = 'J', conflicts_with_all = ["raw", "export"])]
+    pub json: bool,
+    /// No alignment: cells separated by one space (a space in a cell is \x20).
+    #[arg(long, short = 'r', conflicts_with = "export")]
+    pub raw: bool,
+    /// KEY="value" pairs, one line per object, ready for a shell's eval.
+    #[arg(long, short = 'e')]
+    pub export: bool,
+    /// No header line.
+    #[arg(long)]
+    pub noheadings: bool,
+    /// Sizes as exact numbers of bytes, not 4K.
+    #[arg(long, short = 'b')]
+    pub bytes: bool,
+}
+
+impl FormatArgs {
+    /// The format chosen.
+    pub fn format(&self) -> crate::table::Format {
+        use crate::table::Format;
+        if self.json {
+            Format::Json
+        } else if self.raw {
+            Format::Raw
+        } else if self.export {
+            Format::Export
+        } else {
+            Format::Table
+        }
+    }
 }
 
 /// `posix-ipc stat NAME`.
@@ -262,7 +337,8 @@ pub enum ShmCommand {
     Create {
         #[command(flatten)]
         create: CreateArgs,
-        /// Size in bytes, at least 1.
+        /// Size in bytes, at least 1, or with a unit: 64K, 1M, 4KiB (powers of 1024),
+        /// 1MB (powers of 1000).
         #[arg(long, short = 's', value_parser = parse_object_size)]
         size: u64,
         /// If the object exists with another size, give it this size: growing adds
@@ -284,7 +360,7 @@ pub enum ShmCommand {
         name: Name,
         /// The text to write, or '-' to read the bytes from stdin.
         data: String,
-        /// Where to start, in bytes.
+        /// Where to start, in bytes (units as for shm create --size).
         #[arg(long, short = 'o', default_value_t = 0, value_parser = parse_size)]
         offset: u64,
     },
@@ -293,10 +369,11 @@ pub enum ShmCommand {
         /// The object's name.
         #[arg(value_parser = parse_name)]
         name: Name,
-        /// Where to start, in bytes.
+        /// Where to start, in bytes (units as for shm create --size).
         #[arg(long, short = 'o', default_value_t = 0, value_parser = parse_size)]
         offset: u64,
-        /// How many bytes; default: up to the end of the object.
+        /// How many bytes (units as for --size); default: up to the end of the
+        /// object.
         #[arg(long, short = 'l', value_parser = parse_size)]
         length: Option<u64>,
     },
@@ -396,10 +473,7 @@ fn parse_positive(text: &str) -> Result<u64, String> {
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|&n| n <= i64::MAX as u64)
-        .ok_or_else(|| format!("'{text}' is not a size in bytes (0 to {})", i64::MAX))
+    crate::units::parse_size(text)
 }
 
 fn parse_object_size(text: &str) -> Result<u64, String> {

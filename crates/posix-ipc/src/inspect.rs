@@ -1,12 +1,21 @@
 //! `ls` and `stat`.
 
 use crate::cli::{ListArgs, StatArgs};
+use crate::columns::{Column, Context, DEFAULT};
 use crate::failure::Failure;
-use crate::inventory::{collect, lookup};
-use crate::render::{full, json, out, table};
+use crate::inventory::{collect, lookup, Object};
+use crate::render::{full, json, out};
+use crate::table::{print, Format, Heading};
 
 /// `posix-ipc ls`.
 pub fn ls(args: ListArgs) -> Result<(), Failure> {
+    if args.list_columns {
+        out(crate::columns::list().as_bytes());
+        return Ok(());
+    }
+    if args.summary {
+        return crate::summary::summary(&args);
+    }
     let prefix = args.prefix.clone().map_or_else(|| b"/".to_vec(), |p| p.0);
     let inventory = collect(args.kind, &prefix, args.scan.options());
     if let Some(why) = &inventory.queues_unavailable {
@@ -17,14 +26,54 @@ pub fn ls(args: ListArgs) -> Result<(), Failure> {
             eprintln!("posix-ipc: holders may be missing: {blind}");
         }
     }
-    if args.json.json {
-        json(&inventory.objects);
-    } else if inventory.objects.is_empty() {
-        eprintln!("posix-ipc: no objects");
-    } else {
-        out(table(&inventory.objects).as_bytes());
+    let format = args.format.format();
+    match (&args.output, format) {
+        // The whole object, as before -o existed.
+        (None, Format::Json) => json(&inventory.objects),
+        (_, Format::Table) if inventory.objects.is_empty() => {
+            eprintln!("posix-ipc: no objects");
+        }
+        (columns, _) => {
+            let default = columns.is_none();
+            let columns = columns.as_ref().map_or(&DEFAULT[..], |c| &c.0[..]);
+            rows(&inventory.objects, columns, default, &args);
+        }
     }
     Ok(())
+}
+
+/// The objects, one row each, in `columns`. The default table adds what is odd
+/// about an object to its last cell.
+fn rows(objects: &[Object], columns: &[Column], default: bool, args: &ListArgs) {
+    let headings: Vec<Heading> = columns.iter().map(|c| c.heading()).collect();
+    let context = std::cell::RefCell::new(Context::new(args.format.bytes));
+    print(
+        args.format.format(),
+        &headings,
+        !args.format.noheadings,
+        objects.len(),
+        |i, cells| {
+            let object = &objects[i];
+            let mut context = context.borrow_mut();
+            for (cell, &column) in cells.iter_mut().zip(columns) {
+                context.cell(column, object, cell);
+            }
+            if default {
+                if let Some(last) = cells.last_mut() {
+                    for odd in &object.odd {
+                        last.push_str(&format!("  [odd: {odd}]"));
+                    }
+                }
+            }
+        },
+        |i| {
+            let mut context = context.borrow_mut();
+            columns
+                .iter()
+                .map(|&c| context.json(c, &objects[i]))
+                .collect()
+        },
+    );
 }
 
 /// `posix-ipc stat NAME`.

@@ -27,63 +27,112 @@ use crate::render::escape_name;
 
 pub use ipc_core::holders::SHM_DIR;
 
-/// One object, as `ls` and `stat` show it.
-#[derive(Debug, Serialize)]
+/// One object, as `ls` and `stat` show it. Kept small (one allocation, its
+/// name): `ls` holds every object at once to sort them.
+///
+/// Its JSON form: `type`; `name` (with its leading '/': exactly, if it is UTF-8;
+/// escaped as the table shows it, `\xNN`, if not, with the exact bytes in
+/// `name_bytes`); `mode` (octal, `"0600"`); `uid`; `owner`; `gid`; `changed` (UTC,
+/// ISO 8601); `size`, `value`, `messages`, `max_messages`, `message_size`,
+/// `queued_bytes` where they apply; `holders`; `orphan`; `odd` if not empty.
+#[derive(Debug)]
 pub struct Object {
     /// `shm`, `sem` or `mq`.
-    #[serde(rename = "type")]
     pub kind: Kind,
-    /// The name with its leading '/': exactly, if it is UTF-8; escaped as the
-    /// table shows it (`\xNN`) if not, with the exact bytes in `name_bytes`.
-    pub name: String,
-    /// The name's bytes, when they are not UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name_bytes: Option<Vec<u8>>,
     /// The name's bytes, with the leading '/'.
-    #[serde(skip)]
-    pub raw: Vec<u8>,
-    /// Permission bits, in octal (`"0600"`).
-    pub mode: String,
+    pub raw: Box<[u8]>,
+    /// Permission bits.
+    pub mode: u32,
     /// Owner uid.
     pub uid: u32,
-    /// Owner name, where the uid has one.
-    pub owner: String,
-    /// Last change (`st_mtime`), UTC, ISO 8601.
-    pub changed: String,
+    /// Owner name, where the uid has one (shared by the objects of one owner).
+    pub owner: Owner,
+    /// Group id.
+    pub gid: u32,
+    /// Last change (`st_mtime`), seconds since the epoch.
+    pub changed: i64,
     /// Shared memory: size in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     /// Semaphore: current value.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<u32>,
     /// Message queue: messages waiting.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<i64>,
     /// Message queue: most messages (`mq_maxmsg`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_messages: Option<i64>,
     /// Message queue: largest message (`mq_msgsize`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_size: Option<i64>,
     /// Message queue: bytes of all waiting messages (`QSIZE`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub queued_bytes: Option<u64>,
     /// Processes holding it open or mapped (this command excluded).
-    #[serde(serialize_with = "serialize_holders")]
     pub holders: Vec<Holder>,
     /// No process holds it: it lives on only by kernel persistence. `None` when
     /// the scan of `/proc` could not see every process (see `ls` on stderr).
     pub orphan: Option<bool>,
     /// What is odd about it: not a regular file, a malformed semaphore, a name no
     /// call can open. Empty for an ordinary object.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub odd: Vec<String>,
     /// `(st_dev, st_ino)` of its file.
-    #[serde(skip)]
     pub id: FileId,
     /// Whether its file is a regular file (not a link, directory, pipe, ...).
-    #[serde(skip)]
     pub regular: bool,
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Holders<'a>(&'a [Holder]);
+        impl Serialize for Holders<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serialize_holders(self.0, s)
+            }
+        }
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("type", &self.kind)?;
+        map.serialize_entry("name", &self.name_json())?;
+        if std::str::from_utf8(&self.raw).is_err() {
+            map.serialize_entry("name_bytes", &self.raw)?;
+        }
+        map.serialize_entry("mode", &format_args!("{:04o}", self.mode).to_string())?;
+        map.serialize_entry("uid", &self.uid)?;
+        map.serialize_entry("owner", &*self.owner)?;
+        map.serialize_entry("gid", &self.gid)?;
+        map.serialize_entry("changed", &iso8601(self.changed))?;
+        if let Some(size) = self.size {
+            map.serialize_entry("size", &size)?;
+        }
+        if let Some(value) = self.value {
+            map.serialize_entry("value", &value)?;
+        }
+        if let Some(n) = self.messages {
+            map.serialize_entry("messages", &n)?;
+        }
+        if let Some(n) = self.max_messages {
+            map.serialize_entry("max_messages", &n)?;
+        }
+        if let Some(n) = self.message_size {
+            map.serialize_entry("message_size", &n)?;
+        }
+        if let Some(n) = self.queued_bytes {
+            map.serialize_entry("queued_bytes", &n)?;
+        }
+        map.serialize_entry("holders", &Holders(&self.holders))?;
+        map.serialize_entry("orphan", &self.orphan)?;
+        if !self.odd.is_empty() {
+            map.serialize_entry("odd", &self.odd)?;
+        }
+        map.end()
+    }
+}
+
+/// A user's name, shared by all the objects the user owns.
+#[derive(Clone, Debug)]
+pub struct Owner(std::rc::Rc<str>);
+
+impl std::ops::Deref for Owner {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Object {
@@ -95,18 +144,16 @@ impl Object {
     }
 
     /// An object with what its file's metadata (from `lstat`) says; details and
-    /// holders to come.
-    fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata) -> Object {
-        let utf8 = std::str::from_utf8(&raw).ok().map(str::to_owned);
+    /// holders to come. The owner's name is looked up once per uid, in `owners`.
+    fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata, owners: &mut Owners) -> Object {
         Object {
             kind,
-            name: utf8.clone().unwrap_or_else(|| escape_name(&raw)),
-            name_bytes: utf8.is_none().then(|| raw.clone()),
-            raw,
-            mode: format!("{:04o}", meta.mode() & 0o7777),
+            raw: raw.into_boxed_slice(),
+            mode: meta.mode() & 0o7777,
             uid: meta.uid(),
-            owner: owner_name(meta.uid()),
-            changed: iso8601(meta.mtime()),
+            owner: owners.name(meta.uid()),
+            gid: meta.gid(),
+            changed: meta.mtime(),
             size: None,
             value: None,
             messages: None,
@@ -130,6 +177,29 @@ impl Object {
     pub fn shown_name(&self) -> String {
         escape_name(&self.raw)
     }
+
+    /// The name as `--json` shows it: exactly if it is UTF-8, else escaped.
+    pub fn name_json(&self) -> String {
+        match std::str::from_utf8(&self.raw) {
+            Ok(name) => name.to_owned(),
+            Err(_) => escape_name(&self.raw),
+        }
+    }
+}
+
+/// Owner names by uid, each looked up once: a lookup reads the user database
+/// (`/etc/passwd`, or a directory service), far too slow to do per object.
+#[derive(Default)]
+pub struct Owners(std::collections::HashMap<u32, Owner>);
+
+impl Owners {
+    /// The name of user `uid`, or the uid in digits.
+    pub fn name(&mut self, uid: u32) -> Owner {
+        self.0
+            .entry(uid)
+            .or_insert_with(|| Owner(ipc_core::holders::user_name(uid).into()))
+            .clone()
+    }
 }
 
 /// Everything found, plus what could not be looked at.
@@ -147,10 +217,11 @@ pub struct Inventory {
 pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inventory {
     let wanted = |k: Kind| kind.is_none_or(|w| w == k);
     let mut objects = Vec::new();
+    let mut owners = Owners::default();
     if wanted(Kind::Shm) || wanted(Kind::Sem) {
         for (k, raw, path) in shm_dir_entries() {
             if wanted(k) && raw.starts_with(prefix) {
-                objects.extend(describe_file(k, raw, &path));
+                objects.extend(describe_file(k, raw, &path, &mut owners));
             }
         }
     }
@@ -160,14 +231,16 @@ pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inven
             Ok(dir) => {
                 for (raw, path) in mqueue_entries(dir.path()) {
                     if raw.starts_with(prefix) {
-                        objects.extend(describe_file(Kind::Mq, raw, &path));
+                        objects.extend(describe_file(Kind::Mq, raw, &path, &mut owners));
                     }
                 }
             }
             Err(e) => queues_unavailable = Some(e.0),
         }
     }
-    objects.sort_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
+    // In place: a stable sort would take a buffer of half the objects, and no two
+    // objects of one type share a name.
+    objects.sort_unstable_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
     let scan = Scan::take(options);
     for object in &mut objects {
         set_holders(object, &scan);
@@ -184,6 +257,7 @@ pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inven
 pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Object> {
     let raw = name.as_bytes().to_vec();
     let mut found = Vec::new();
+    let mut owners = Owners::default();
     let wanted = |k: Kind| kind.is_none_or(|w| w == k);
     let in_shm = |file: &[u8]| Path::new(SHM_DIR).join(OsStr::from_bytes(file));
     if wanted(Kind::Shm) {
@@ -191,19 +265,25 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
             Kind::Shm,
             raw.clone(),
             &in_shm(name.without_slash()),
+            &mut owners,
         ));
     }
     if wanted(Kind::Sem) {
         let file = [b"sem.", name.without_slash()].concat();
-        found.extend(describe_file(Kind::Sem, raw.clone(), &in_shm(&file)));
+        found.extend(describe_file(
+            Kind::Sem,
+            raw.clone(),
+            &in_shm(&file),
+            &mut owners,
+        ));
     }
     if wanted(Kind::Mq) {
         match MqueueDir::find_or_mount() {
             Ok(dir) => {
                 let path = dir.path().join(OsStr::from_bytes(name.without_slash()));
-                found.extend(describe_file(Kind::Mq, raw, &path));
+                found.extend(describe_file(Kind::Mq, raw, &path, &mut owners));
             }
-            Err(_) => found.extend(describe_queue_by_name(name)),
+            Err(_) => found.extend(describe_queue_by_name(name, &mut owners)),
         }
     }
     let scan = Scan::take(options);
@@ -213,12 +293,13 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
     found
 }
 
-/// `(kind, b"/name", path)` for each entry of `/dev/shm`, whatever its type.
-fn shm_dir_entries() -> Vec<(Kind, Vec<u8>, PathBuf)> {
-    let Ok(dir) = std::fs::read_dir(SHM_DIR) else {
-        return Vec::new();
-    };
-    dir.flatten()
+/// `(kind, b"/name", path)` for each entry of `/dev/shm`, whatever its type, as
+/// the directory is read (never all at once).
+fn shm_dir_entries() -> impl Iterator<Item = (Kind, Vec<u8>, PathBuf)> {
+    std::fs::read_dir(SHM_DIR)
+        .into_iter()
+        .flatten()
+        .flatten()
         .map(|e| {
             let file = e.file_name().as_bytes().to_vec();
             match file.strip_prefix(b"sem.") {
@@ -228,24 +309,22 @@ fn shm_dir_entries() -> Vec<(Kind, Vec<u8>, PathBuf)> {
                 _ => (Kind::Shm, [b"/", &file[..]].concat(), e.path()),
             }
         })
-        .collect()
 }
 
-fn mqueue_entries(dir: &Path) -> Vec<(Vec<u8>, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
+/// `(b"/name", path)` for each queue, as the directory is read.
+fn mqueue_entries(dir: &Path) -> impl Iterator<Item = (Vec<u8>, PathBuf)> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
         .flatten()
         .map(|e| ([b"/", e.file_name().as_bytes()].concat(), e.path()))
-        .collect()
 }
 
 /// Describes the object whose file is `path`, never following a link; `None` if
 /// it vanished meanwhile.
-fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path) -> Option<Object> {
+fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path, owners: &mut Owners) -> Option<Object> {
     let meta = std::fs::symlink_metadata(path).ok()?;
-    let mut object = Object::new(kind, raw, &meta);
+    let mut object = Object::new(kind, raw, &meta, owners);
     let file_type = meta.file_type();
     if file_type.is_symlink() {
         let target = std::fs::read_link(path)
@@ -300,12 +379,13 @@ fn type_words(meta: &Metadata) -> &'static str {
     }
 }
 
-/// The whole of a small file, opened without following a link or blocking.
+/// The start of a small file (an mqueue file's one line of about 60 bytes),
+/// opened without following a link or blocking, in one `read`.
 fn read_nonblocking(path: &Path) -> Option<String> {
-    let mut file = open_nofollow(path).ok()?;
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut file, &mut text).ok()?;
-    Some(text)
+    let file = open_nofollow(path).ok()?;
+    let mut buf = [0u8; 256];
+    let n = std::io::Read::read(&mut &file, &mut buf).ok()?;
+    String::from_utf8(buf[..n].to_vec()).ok()
 }
 
 fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
@@ -371,10 +451,10 @@ fn read_semaphore(object: &mut Object, path: &Path) {
 }
 
 /// A queue found by opening its name (no mqueue filesystem available).
-fn describe_queue_by_name(name: &Name) -> Option<Object> {
+fn describe_queue_by_name(name: &Name, owners: &mut Owners) -> Option<Object> {
     let queue = open_queue_quietly(name)?;
     let meta = std::fs::metadata(format!("/proc/self/fd/{}", queue.raw())).ok()?;
-    let mut object = Object::new(Kind::Mq, name.as_bytes().to_vec(), &meta);
+    let mut object = Object::new(Kind::Mq, name.as_bytes().to_vec(), &meta, owners);
     if let Ok(attr) = queue.attributes() {
         object.set_queue_attributes(&attr);
     }
@@ -414,10 +494,6 @@ fn qsize(text: &str) -> Option<u64> {
     text.split_whitespace()
         .find_map(|field| field.strip_prefix("QSIZE:"))
         .and_then(|n| n.parse().ok())
-}
-
-fn owner_name(uid: u32) -> String {
-    ipc_core::holders::user_name(uid)
 }
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).

@@ -6,8 +6,10 @@
 mod bench;
 mod clean;
 mod cli;
+mod columns;
 mod drive;
 mod failure;
+mod generate;
 mod holders;
 mod inspect;
 mod inventory;
@@ -15,6 +17,9 @@ mod limits;
 mod mqueue_dir;
 mod output;
 mod render;
+mod summary;
+mod table;
+mod units;
 
 use clap::Parser;
 
@@ -34,6 +39,7 @@ fn main() {
         Command::Clean(args) => clean::clean(args),
         Command::Limits(args) => limits::limits(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Generate(command) => generate::generate(command),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());

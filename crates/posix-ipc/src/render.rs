@@ -6,31 +6,28 @@
 //! invisible character passes through, and [`unescape`] turns the shown form back
 //! into the bytes, so `rm` and `stat` take exactly what `ls` shows.
 
-use std::io::Write;
-
 use crate::cli::Kind;
+use crate::columns::plural;
 use crate::holders::Holder;
-use crate::inventory::Object;
+use crate::inventory::{iso8601, Object};
+use crate::table::Out;
 
 /// Writes `bytes` to stdout; a broken pipe exits 0 at once.
 pub fn out(bytes: &[u8]) {
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("posix-ipc: write to stdout: {e}");
-        std::process::exit(1);
-    }
+    let mut stdout = Out::new();
+    stdout.write(bytes);
+    stdout.finish();
 }
 
-/// Prints `value` as pretty JSON and a newline.
+/// Prints `value` as pretty JSON and a newline, as it serialises (no copy).
 pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
-    let text = serde_json::to_string_pretty(value).expect("our values serialise");
-    out(format!("{text}\n").as_bytes());
+    let mut stdout = Out::new();
+    stdout.json(value);
+    stdout.finish();
 }
 
-fn kind_word(kind: Kind) -> &'static str {
+/// `shm`, `sem` or `mq`.
+pub fn kind_word(kind: Kind) -> &'static str {
     match kind {
         Kind::Shm => "shm",
         Kind::Sem => "sem",
@@ -117,29 +114,8 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// The type-specific column: size, value, or depth of capacity and queued bytes.
-fn detail(object: &Object) -> String {
-    match object.kind {
-        Kind::Shm => object
-            .size
-            .map_or_else(|| "?".to_owned(), |size| format!("{size} B")),
-        Kind::Sem => object
-            .value
-            .map_or_else(|| "value ?".to_owned(), |v| format!("value {v}")),
-        Kind::Mq => {
-            let depth = match (object.messages, object.max_messages) {
-                (Some(n), Some(max)) => format!("{n}/{max} msgs"),
-                _ => "? msgs".to_owned(),
-            };
-            match object.queued_bytes {
-                Some(bytes) => format!("{depth}, {bytes} B"),
-                None => depth,
-            }
-        }
-    }
-}
-
-fn holders_cell(object: &Object) -> String {
+/// The holders cell of a table: `pid(command) ...`, or why there are none.
+pub fn holders_cell(object: &Object) -> String {
     if object.holders.is_empty() {
         return match object.orphan {
             Some(true) => "none (orphan)".to_owned(),
@@ -165,62 +141,6 @@ fn short_command(command: &str) -> String {
     first.rsplit('/').next().unwrap_or(first).to_owned()
 }
 
-/// The `ls` table.
-pub fn table(objects: &[Object]) -> String {
-    let rows: Vec<[String; 7]> = objects
-        .iter()
-        .map(|o| {
-            let mut last = holders_cell(o);
-            for odd in &o.odd {
-                last.push_str(&format!("  [odd: {odd}]"));
-            }
-            [
-                kind_word(o.kind).to_owned(),
-                o.shown_name(),
-                detail(o),
-                o.mode.clone(),
-                escape_name(o.owner.as_bytes()),
-                o.changed.clone(),
-                last,
-            ]
-        })
-        .collect();
-    let header = [
-        "TYPE",
-        "NAME",
-        "SIZE/VALUE/DEPTH",
-        "MODE",
-        "OWNER",
-        "CHANGED",
-        "HOLDERS",
-    ]
-    .map(String::from);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .enumerate()
-            .map(|(i, (cell, w))| {
-                if i == 6 {
-                    cell.clone()
-                } else {
-                    format!("{cell:<w$}")
-                }
-            })
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
-}
-
 /// `stat`: one object in full.
 pub fn full(object: &Object) -> String {
     let mut text = format!("{} {}\n", kind_word(object.kind), object.shown_name());
@@ -228,9 +148,10 @@ pub fn full(object: &Object) -> String {
     match object.kind {
         Kind::Shm => line(
             "size",
-            object
-                .size
-                .map_or_else(|| "?".to_owned(), |size| format!("{size} bytes")),
+            object.size.map_or_else(
+                || "?".to_owned(),
+                |size| format!("{size} {}", plural(size as i64, "byte", "bytes")),
+            ),
         ),
         Kind::Sem => line("value", object.value.map_or("?".into(), |v| v.to_string())),
         Kind::Mq => {
@@ -240,7 +161,10 @@ pub fn full(object: &Object) -> String {
             };
             line("messages", depth);
             if let Some(size) = object.message_size {
-                line("message size", format!("{size} bytes at most"));
+                line(
+                    "message size",
+                    format!("{size} {} at most", plural(size, "byte", "bytes")),
+                );
             }
             line(
                 "queued bytes",
@@ -253,7 +177,7 @@ pub fn full(object: &Object) -> String {
     for odd in &object.odd {
         line("odd", odd.clone());
     }
-    line("mode", object.mode.clone());
+    line("mode", format!("{:04o}", object.mode));
     line(
         "owner",
         format!(
@@ -262,7 +186,7 @@ pub fn full(object: &Object) -> String {
             object.uid
         ),
     );
-    line("changed", object.changed.clone());
+    line("changed", iso8601(object.changed));
     let holders = if object.holders.is_empty() {
         holders_cell(object)
     } else {

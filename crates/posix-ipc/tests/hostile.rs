@@ -280,7 +280,7 @@ fn ls_and_stat_show_queued_bytes() {
         );
     } else {
         assert!(
-            table.contains("2/10 msgs, 11 B") || table.contains(", 11 B"),
+            table.contains("2/10 msgs, 11B") || table.contains(", 11B"),
             "{table}"
         );
         let stat = ok(&["stat", &name, "--type", "mq"]);
