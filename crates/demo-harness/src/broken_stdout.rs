@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -66,7 +66,7 @@ struct Started {
 }
 
 fn spawn(bin: &str, args: &[&str], sink: Sink, stdin: Stdio) -> Started {
-    let mut command = Command::new(bin);
+    let mut command = crate::command(bin);
     command
         .args(args)
         .stdin(stdin)

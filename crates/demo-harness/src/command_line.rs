@@ -81,7 +81,7 @@ fn cap_memory(command: &mut Command) {
 /// pausing, and finishes with its transcript, status 0 and nothing left.
 pub fn assert_endless_step_input_is_bounded(demo: &Demo, transcript: &[u8]) {
     let zero = std::fs::File::open("/dev/zero").expect("open /dev/zero");
-    let mut command = Command::new(demo.bin());
+    let mut command = crate::command(demo.bin());
     command
         .arg("--step")
         .stdin(zero)
@@ -124,7 +124,7 @@ fn output_bounded(mut command: Command) -> std::process::Output {
 /// a script's `cmd &` do); at the first pause sends both to its whole group, then
 /// goes on: the run must finish as usual (status 0, the transcript, nothing left).
 pub fn assert_ignored_signals_stay_ignored(demo: &Demo, transcript: &[u8]) {
-    let mut command = Command::new(demo.bin());
+    let mut command = crate::command(demo.bin());
     command
         .arg("--step")
         .stdin(Stdio::piped())

@@ -106,6 +106,27 @@ pub struct Process {
     status: Option<ExitStatus>,
 }
 
+/// `Command::new(program)` whose child starts with SIGINT, SIGTERM, SIGHUP and
+/// SIGQUIT at their default action, whatever this test process inherited: a test
+/// run from a script's `cargo test &`, or under `nohup`, would otherwise start every
+/// program it tests with those signals ignored, and the programs (rightly) keep them
+/// ignored, so a test that interrupts them would wait in vain. A test that wants
+/// a signal ignored sets that up in its own `pre_exec`, which runs after this one.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    // SAFETY: the closure runs in the forked child before exec and only calls
+    // `signal`, which is async-signal-safe; it allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    command
+}
+
 impl Process {
     /// Starts `program` with `args` in a new process group; `timeout` bounds its
     /// whole run from now.
@@ -126,7 +147,7 @@ impl Process {
                 Stdio::null()
             }
         };
-        let mut child = Command::new(program)
+        let mut child = command(program)
             .args(args)
             .stdin(stdin)
             .stdout(out())

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use demo_kit::create_replacing_stale;
 use ipc_core::cleanup;
@@ -30,7 +30,7 @@ fn an_object_another_process_holds_is_left_alone() {
     drop(create(&name).unwrap());
     let inode = std::fs::metadata(path(&name)).unwrap().ino();
     // Another run of the demo, as far as anyone can tell: a process holding it.
-    let mut holder = Command::new("sh")
+    let mut holder = demo_harness::command("sh")
         .arg("-c")
         .arg("exec 3<\"$1\"; echo ready; exec sleep 60")
         .arg("sh")

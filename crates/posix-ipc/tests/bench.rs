@@ -2,7 +2,7 @@
 //! and in order (every byte checked), the JSON has every figure, spinning on one
 //! core ends within its bound with a clear note, and nothing is left behind.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -19,11 +19,11 @@ fn serial() -> demo_harness::NamesLock {
 /// Runs the bench with `args` (and `--json`), optionally on CPU 0 only.
 fn bench(args: &[&str], one_cpu: bool) -> (Value, Duration) {
     let mut command = if one_cpu {
-        let mut c = Command::new("taskset");
+        let mut c = demo_harness::command("taskset");
         c.args(["-c", "0", BIN]);
         c
     } else {
-        Command::new(BIN)
+        demo_harness::command(BIN)
     };
     command
         .arg("bench")
@@ -157,7 +157,11 @@ fn bad_bench_options_are_usage_errors() {
         &["--mechanism", "carrier-pigeon"],
         &["--depth", "0"],
     ] {
-        let out = Command::new(BIN).arg("bench").args(args).output().unwrap();
+        let out = demo_harness::command(BIN)
+            .arg("bench")
+            .args(args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
@@ -167,7 +171,7 @@ fn ctrl_c_mid_bench_reaps_the_partner_and_unlinks_everything() {
     use std::os::unix::process::CommandExt;
     let _serial = serial();
     for mechanism in ["mq", "sem"] {
-        let mut child = Command::new(BIN)
+        let mut child = demo_harness::command(BIN)
             .args([
                 "bench",
                 "--mechanism",

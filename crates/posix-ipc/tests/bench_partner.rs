@@ -3,7 +3,7 @@
 //! error (or 128 + N), every process reaped and every object unlinked.
 
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, killpg, Signal};
@@ -32,7 +32,7 @@ fn serial() -> demo_harness::NamesLock {
 /// A bench of `mechanism` that would run for a minute, in a process group of its
 /// own.
 fn start(mechanism: &str) -> Child {
-    Command::new(BIN)
+    demo_harness::command(BIN)
         .args([
             "bench",
             "--mechanism",

@@ -1,7 +1,7 @@
 //! `posix-ipc` run as a class runs it: every call its own process.
 
 use std::io::Read;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use demo_harness::needs;
@@ -46,7 +46,7 @@ impl Drop for Scratch {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
+    demo_harness::command(BIN)
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -78,7 +78,7 @@ fn fails(args: &[&str], status: i32) -> String {
 }
 
 fn spawn(args: &[&str]) -> Child {
-    Command::new(BIN)
+    demo_harness::command(BIN)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -458,7 +458,7 @@ fn bad_arguments_are_refused_never_a_panic() {
         vec!["rm".into()],
     ];
     for args in cases {
-        let out = Command::new(BIN)
+        let out = demo_harness::command(BIN)
             .args(&args)
             .stdin(Stdio::null())
             .output()

@@ -55,7 +55,7 @@ impl Drop for Scratch {
 }
 
 fn command(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = demo_harness::command(BIN);
     command.args(args).stdin(Stdio::null());
     command
 }
@@ -89,7 +89,7 @@ fn run(mut command: Command) -> Output {
 
 /// `sh -c SCRIPT BIN ARGS...`: the script finds the tool in `$0`.
 fn shell(script: &str, args: &[&str]) -> Command {
-    let mut command = Command::new("sh");
+    let mut command = demo_harness::command("sh");
     command
         .args(["-c", script, BIN])
         .args(args)
@@ -292,7 +292,7 @@ fn signals_ignored_by_the_caller_stay_ignored() {
     ] {
         let q = Scratch::new("ignored");
         ok(&["mq", "create", q.name()]);
-        let child = Command::new("sh")
+        let child = demo_harness::command("sh")
             .args(["-c", &how, q.name()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -451,7 +451,7 @@ fn a_write_into_a_full_dev_shm_is_enospc_not_sigbus() {
                   \"$0\" shm create /full --size 1048576 --no-reserve && \
                   head -c 1048576 /dev/zero | tr '\\0' x | \"$0\" shm write /full -";
     let out = run({
-        let mut c = Command::new("unshare");
+        let mut c = demo_harness::command("unshare");
         c.args(["-m", "sh", "-c", script, BIN]);
         c
     });

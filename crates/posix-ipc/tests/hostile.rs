@@ -10,7 +10,7 @@ use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -21,7 +21,7 @@ fn bin() -> String {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(bin())
+    demo_harness::command(bin())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -30,7 +30,7 @@ fn run(args: &[&str]) -> Output {
 
 /// Runs `sh -c script` with `$B` set to the binary under test.
 fn sh(script: &str) -> Output {
-    Command::new("sh")
+    demo_harness::command("sh")
         .arg("-c")
         .arg(script)
         .env("B", bin())
@@ -54,7 +54,7 @@ fn is_root() -> bool {
 /// Whether this test may mount and make namespaces (root, and `unshare` works).
 fn can_isolate(test: &str) -> bool {
     let works = is_root()
-        && Command::new("unshare")
+        && demo_harness::command("unshare")
             .args(["-m", "true"])
             .status()
             .is_ok_and(|s| s.success());
@@ -71,7 +71,7 @@ impl Holder {
     fn open(path: &Path, user: Option<&str>) -> Holder {
         let mut command = match user {
             Some(uid) => {
-                let mut c = Command::new("setpriv");
+                let mut c = demo_harness::command("setpriv");
                 c.args([
                     &format!("--reuid={uid}"),
                     &format!("--regid={uid}"),
@@ -80,7 +80,7 @@ impl Holder {
                 ]);
                 c
             }
-            None => Command::new("sh"),
+            None => demo_harness::command("sh"),
         };
         let child = command
             .arg("-c")
@@ -395,7 +395,7 @@ fn a_racing_creator_loses_no_object() {
         .collect();
     // Creates and holds (one open call each) `count` objects, writes each name to
     // stdout once it holds it, then waits.
-    let mut creator = Command::new("bash")
+    let mut creator = demo_harness::command("bash")
         .arg("-c")
         .arg(format!(
             "ulimit -n 8192; for i in $(seq 1 {count}); do exec {{fd}}<>/dev/shm/{tag}$i; \
@@ -475,7 +475,7 @@ fn sigterm_never_leaks_an_mqueue_mount_point() {
     let tmp = std::env::temp_dir().join(format!("hostile_{}_tmp", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     for i in 0..300u64 {
-        let mut child = Command::new(bin())
+        let mut child = demo_harness::command(bin())
             .args(["ls", "--type", "mq"])
             .env("TMPDIR", &tmp)
             .stdout(Stdio::null())

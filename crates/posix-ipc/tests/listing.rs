@@ -7,7 +7,7 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ fn bin() -> String {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(bin())
+    demo_harness::command(bin())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -192,7 +192,7 @@ fn export_pairs_evaluate_to_what_the_table_shows() {
     assert!(export.contains("SIZE=\"3\" VALUE=\"\""), "{export}");
     let dir = std::env::temp_dir().join(format!("lst_{}_export", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new("sh")
+    let out = demo_harness::command("sh")
         .arg("-c")
         .arg("eval \"$1\"; printf '%s|%s' \"$NAME\" \"$SIZE\"")
         .arg("sh")
@@ -377,7 +377,11 @@ fn the_queue_charge_is_the_kernels() {
         println!("{test}: skipped: needs root (a uid of its own, whose queues are only these)");
         return;
     }
-    if Command::new("setpriv").arg("--version").output().is_err() {
+    if demo_harness::command("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         println!("{test}: skipped: setpriv (util-linux) is not installed");
         return;
     }
@@ -389,7 +393,7 @@ fn the_queue_charge_is_the_kernels() {
              \"$B\" mq create \"$P$n\" --max-messages 3 --message-size 100 -m 0666 \
              >/dev/null 2>&1 || break; n=$((n + 1)); done; echo $n"
         );
-        let out = Command::new("setpriv")
+        let out = demo_harness::command("setpriv")
             .args([
                 "--reuid",
                 &uid,

@@ -25,6 +25,15 @@ const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Runs the `cases` that the command line selects; the status for `main`.
 pub fn run(cases: &[Case]) -> ExitCode {
+    // Cases interrupt themselves and their children on purpose: start them with the
+    // termination signals at their default action even if this runner inherited
+    // them ignored (`cargo test &` in a script, `nohup`), which ipc-core would
+    // (rightly) keep ignored.
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: SIG_DFL installs no code to run; the runner has one thread and has
+        // set up nothing that relies on these dispositions yet.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let exact = args.iter().any(|a| a == "--exact");
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
