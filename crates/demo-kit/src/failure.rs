@@ -51,6 +51,7 @@ impl Failure {
         for leftover in ipc_core::cleanup::unlink_owned() {
             eprintln!("cleanup: {leftover}");
         }
+        ipc_core::explain::exit(1);
         std::process::exit(1)
     }
 }

@@ -7,8 +7,8 @@ use crate::cli::{Cli, Usage};
 use crate::failure::Failure;
 use crate::step::Steps;
 
-/// Parses the arguments (`--help` and bad usage exit here; `--explain` turns on
-/// [`ipc_core::explain`]), installs the cleanup `strategy` with its `farewell`,
+/// Parses the arguments (`--help` and bad usage exit here; `--explain` and
+/// `--trace FILE` turn on [`ipc_core::explain`]), installs the cleanup `strategy` with its `farewell`,
 /// then runs `demo`. A [`Failure`] prints its line, unlinks what the demo still
 /// owns and exits 1.
 pub fn start(
@@ -35,6 +35,12 @@ fn run(
     if cli.explain {
         ipc_core::explain::enable();
     }
+    if let Some(file) = &cli.trace {
+        if let Err(e) = ipc_core::explain::trace_to(file) {
+            eprintln!("{}: --trace {}: {e}", usage.name, file.display());
+            std::process::exit(1);
+        }
+    }
     if let Some((strategy, farewell)) = cleanup {
         if let Err(e) = cleanup::install(strategy, farewell) {
             eprintln!("{}: {e}", usage.name);
@@ -45,4 +51,5 @@ fn run(
     if let Err(failure) = demo(&cli, &mut steps) {
         failure.exit();
     }
+    ipc_core::explain::exit(0);
 }
