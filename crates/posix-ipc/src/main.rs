@@ -6,6 +6,7 @@
 mod bench;
 mod clean;
 mod cli;
+mod diagram;
 mod drive;
 mod failure;
 mod holders;
@@ -31,6 +32,7 @@ fn main() {
         Command::Clean(args) => clean::clean(args),
         Command::Limits(args) => limits::limits(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Diagram(args) => diagram::diagram(args),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());
