@@ -634,7 +634,7 @@ impl Model {
         let x = |l: usize| MARGIN + column[l] * COLUMN + COLUMN / 2;
         let y = |row: usize| TOP + HEAD + 20 + row * ROW;
         // Room on the right for the labels of marks on the last lifeline.
-        let width = MARGIN * 2 + self.lifelines.len().max(1) * COLUMN + 150;
+        let width = (MARGIN * 2 + self.lifelines.len().max(1) * COLUMN + 150).max(780);
         let bottom = y(self.rows.len()) + 10;
         let height = bottom + 90;
         let mut svg = String::new();
