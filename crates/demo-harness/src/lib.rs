@@ -4,11 +4,15 @@
 //! - [`exclusive`] serialises the tests that use one demo's object names, across
 //!   threads (`cargo test`) and processes (`cargo nextest`), with `flock`.
 //! - [`Objects`] names a demo's objects, says which still exist, and removes them.
+//! - [`strace::assert_explain_order`] checks `--explain` against `strace -f`: who
+//!   made each call, where, and that a wake-up is narrated before what it woke.
 //! - [`Stepped`] runs a demo with `--step` in its own process group, walks it to a
 //!   given step, signals it, and on drop kills whatever is left and unlinks the
 //!   demo's objects, so a failing test leaves nothing behind.
 
 #![deny(missing_docs)]
+
+pub mod strace;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
