@@ -41,19 +41,28 @@ pub struct DiagramArgs {
     /// The title above the diagram (default: the trace's file name).
     #[arg(long)]
     pub title: Option<String>,
+    /// Draw at most this many trace lines (a lab's run can trace millions).
+    #[arg(long, default_value_t = 2000)]
+    pub max_lines: usize,
 }
 
 /// Reads the trace, draws it, writes the SVG (and the summary).
 pub fn diagram(args: DiagramArgs) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(&args.trace)
+    let file = std::fs::File::open(&args.trace)
         .map_err(|e| Failure::Other(format!("{}: {e}", args.trace.display())))?;
-    let events =
-        parse(&text).map_err(|e| Failure::Other(format!("{}: {e}", args.trace.display())))?;
-    let title = args.title.unwrap_or_else(|| {
+    let (events, total) = read(std::io::BufReader::new(file), args.max_lines)
+        .map_err(|e| Failure::Other(format!("{}: {e}", args.trace.display())))?;
+    let mut title = args.title.unwrap_or_else(|| {
         args.trace
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     });
+    if total > events.len() {
+        title = format!(
+            "{title} (its first {} of {total} trace lines)",
+            events.len()
+        );
+    }
     let model = Model::build(&events);
     write_file(&args.svg, &model.svg(&title))?;
     if let Some(summary) = &args.summary {
@@ -84,13 +93,28 @@ struct Event {
     signal: Option<String>,
 }
 
-/// Every line of the trace, parsed; an error names the first bad line.
+/// The first `max` events of a trace, and how many lines it has in all; an
+/// error names the first bad line.
+fn read(input: impl std::io::BufRead, max: usize) -> Result<(Vec<Event>, usize), String> {
+    let mut events = Vec::new();
+    let mut total = 0;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        total += 1;
+        if events.len() < max {
+            events.push(serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?);
+        }
+    }
+    Ok((events, total))
+}
+
+/// Every line of a trace, parsed.
+#[cfg(test)]
 fn parse(text: &str) -> Result<Vec<Event>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(n, line)| serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1)))
-        .collect()
+    read(text.as_bytes(), usize::MAX).map(|(events, _)| events)
 }
 
 /// A lifeline: a process or an object.
