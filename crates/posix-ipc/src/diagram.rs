@@ -52,6 +52,12 @@ pub fn diagram(args: DiagramArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Other(format!("{}: {e}", args.trace.display())))?;
     let (events, total) = read(std::io::BufReader::new(file), args.max_lines)
         .map_err(|e| Failure::Other(format!("{}: {e}", args.trace.display())))?;
+    if events.is_empty() {
+        return Err(Failure::Other(format!(
+            "{}: no call was traced (run a demo with --trace FILE)",
+            args.trace.display()
+        )));
+    }
     let mut title = args.title.unwrap_or_else(|| {
         args.trace
             .file_name()
@@ -292,6 +298,12 @@ impl Model {
             let row = model.rows.len();
             row_of[i] = Some(row);
             let failed = event.errno.is_some();
+            if matches!(event.event.as_str(), "exit" | "signal") {
+                // A call it was in that never returned: its span ends here.
+                if let Some((_, first_row)) = open.remove(&event.tid) {
+                    model.spans.push((process, first_row, row));
+                }
+            }
             match event.event.as_str() {
                 "start" => {
                     // Drawn as one call: a call nothing came between the start and
@@ -692,7 +704,8 @@ impl Model {
         // Lifelines and their boxes.
         for (l, line) in self.lifelines.iter().enumerate() {
             let cx = x(l);
-            let top = line.starts.map_or(TOP, |row| y(row) - HEAD / 2);
+            // A forked process's box ends just below its fork's arrow.
+            let top = line.starts.map_or(TOP, |row| y(row) + 8 - HEAD);
             let end = line.ends.map_or(bottom, y);
             let (fill, stroke) = if line.process {
                 ("#dbe9ff", "#3a6db5")
