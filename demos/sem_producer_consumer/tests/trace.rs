@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-use demo_harness::{Demo, Objects, Stepped};
+use demo_harness::{Demo, Objects, Stepped, PATIENCE};
 use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -184,8 +185,28 @@ fn ctrl_c_reaches_the_trace_from_the_signal_handlers() {
     let _lock = DEMO.lock();
     let trace = TraceFile::new("sigint");
     let mut demo = Stepped::spawn(DEMO.bin, &["--trace", trace.arg()], DEMO.objects);
-    // Step 3: the consumer is forked and waits on /ep_sem_full.
+    // Step 3: the consumer is forked; signal once the trace shows it waiting on
+    // /ep_sem_full (it may not have got there when the parent pauses).
     demo.advance_to(3);
+    let parent = demo.pid().as_raw() as u64;
+    let start = Instant::now();
+    // Read leniently here: the last line may be being written.
+    let consumer_waits = || {
+        let lines = std::fs::read_to_string(&trace.0).unwrap_or_default();
+        lines
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .any(|e| {
+                e["pid"] != parent && text(&e, "event") == "start" && text(&e, "call") == "sem_wait"
+            })
+    };
+    while !consumer_waits() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the consumer never started waiting"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     demo.signal_group(Signal::SIGINT);
     assert_eq!(demo.wait().code(), Some(130));
     demo.assert_group_gone();
@@ -193,7 +214,6 @@ fn ctrl_c_reaches_the_trace_from_the_signal_handlers() {
 
     let events = trace.events();
     let unfinished = assert_paired(&events);
-    let parent = demo.pid().as_raw() as u64;
     let pids: Vec<u64> = {
         let mut pids: Vec<u64> = events.iter().map(|e| e["pid"].as_u64().unwrap()).collect();
         pids.dedup();
