@@ -9,6 +9,8 @@
 //!   with `--step`, interruptions, recovery after SIGKILL, and [`Demo::soak`].
 //! - [`Lab`] is one lab under test: its `verdict:` line, and interruptions.
 //! - [`Objects`] names a demo's objects, says which still exist, and removes them.
+//! - [`strace::assert_explain_order`] checks `--explain` against `strace -f`: who
+//!   made each call, where, and that a wake-up is narrated before what it woke.
 //! - [`NamesLock`] serialises the tests that share object names (or CPUs), across
 //!   threads and processes, with a lock file private to the user.
 //! - [`needs`] gives a test what it needs beyond a build (root's powers, in a user
@@ -27,6 +29,7 @@ mod objects;
 mod process;
 mod soak;
 mod stepped;
+pub mod strace;
 
 use std::time::Duration;
 

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 
 use crate::output;
 use crate::step::{self, Step};
+use std::path::PathBuf;
 
 /// What a demo says about itself in `--help`.
 pub struct Usage {
@@ -45,6 +46,8 @@ pub struct Cli {
     pub step: bool,
     /// `--explain`: narrate every IPC call on stderr.
     pub explain: bool,
+    /// `--trace FILE`: append every IPC call to FILE as a JSON line.
+    pub trace: Option<PathBuf>,
     flags: Vec<&'static str>,
     values: Vec<(&'static str, String)>,
 }
@@ -94,6 +97,14 @@ impl Cli {
                 Some((key, value)) => (key, Some(value.to_owned())),
                 None => (text, None),
             };
+            if key == "--trace" {
+                let file = match inline {
+                    Some(value) => OsString::from(value),
+                    None => args.next().ok_or("--trace needs a file")?,
+                };
+                cli.trace = Some(PathBuf::from(file));
+                continue;
+            }
             if let Some((name, _, _)) = usage.options.iter().find(|(name, _, _)| *name == key) {
                 let value = match inline {
                     Some(value) => value,
@@ -176,6 +187,10 @@ pub fn help(usage: &Usage, steps: &[Step]) -> String {
         "--explain",
         "narrate every IPC call on stderr as it is made: mq_open(...) = 3",
     ));
+    lines.push((
+        "--trace FILE",
+        "append every IPC call to FILE, one JSON line each (for posix-ipc diagram)",
+    ));
     lines.extend(usage.flags.iter().copied());
     let options: Vec<(String, String)> = usage
         .options
@@ -239,6 +254,11 @@ mod tests {
         assert!(cli.explain);
         assert!(cli.has("--unlink"));
         assert!(!parse(&[]).unwrap().unwrap().step);
+        let cli = parse(&["--trace", "t.jsonl"]).unwrap().unwrap();
+        assert_eq!(cli.trace, Some(PathBuf::from("t.jsonl")));
+        let cli = parse(&["--trace=u.jsonl"]).unwrap().unwrap();
+        assert_eq!(cli.trace, Some(PathBuf::from("u.jsonl")));
+        assert_eq!(parse(&["--trace"]).unwrap_err(), "--trace needs a file");
     }
 
     #[test]

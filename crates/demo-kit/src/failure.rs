@@ -79,6 +79,7 @@ impl Failure {
         for leftover in ipc_core::cleanup::unlink_owned() {
             errln!("cleanup: {leftover}");
         }
+        ipc_core::explain::exit(1);
         std::process::exit(1)
     }
 }

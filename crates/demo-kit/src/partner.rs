@@ -12,7 +12,7 @@ use std::time::Duration;
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 
 use ipc_core::process::{Child, ExitStatus};
-use ipc_core::{Deadline, Errno, Semaphore, Signal};
+use ipc_core::{Errno, Semaphore, Signal};
 
 use crate::failure::{Failure, Perror};
 
@@ -48,33 +48,34 @@ impl Partner {
     }
 
     /// `sem_wait(sem)` for a post the partner makes: waits in slices of [`SLICE`]
-    /// (`sem_timedwait`) and, between them, looks without reaping whether the
-    /// partner has ended (`waitid(..., WNOWAIT)`). Once it has, whatever it posted
-    /// is taken (`sem_trywait`); if it posted nothing, nobody will.
+    /// ([`Semaphore::wait_while`], narrated as one wait) and, between them, looks
+    /// without reaping whether the partner has ended (`waitid(..., WNOWAIT)`). Once
+    /// it has, whatever it posted is taken; if it posted nothing, nobody will.
     ///
     /// # Errors
     /// The partner ended before posting; `sem_timedwait` or `waitid` failing.
     pub fn wait_on(&self, sem: &Semaphore) -> Result<(), Failure> {
-        loop {
-            if let Some(status) = self.has_ended()? {
-                return match sem.try_wait() {
-                    Ok(()) => Ok(()),
-                    Err(e) if e.errno() == Errno::EAGAIN => Err(Failure::message(format!(
-                        "{}: {} ended ({}) before posting {}: nobody is left to post it",
-                        self.demo,
-                        self.role,
-                        describe(status),
-                        sem.name()
-                    ))),
-                    Err(e) => Err(e).perror("sem_trywait"),
-                };
-            }
-            let deadline = Deadline::after(SLICE).perror("clock_gettime")?;
-            match sem.wait_until(&deadline) {
-                Ok(()) => return Ok(()),
-                Err(e) if e.errno() == Errno::ETIMEDOUT => continue,
-                Err(e) => return Err(e).perror("sem_wait"),
-            }
+        let mut ended = None;
+        let taken = sem
+            .wait_while(SLICE, || match self.has_ended() {
+                Ok(None) => true,
+                Ok(status) => {
+                    ended = status;
+                    false
+                }
+                // Cannot tell: go on waiting, as the C program would.
+                Err(_) => true,
+            })
+            .perror("sem_wait")?;
+        match (taken, ended) {
+            (true, _) => Ok(()),
+            (false, status) => Err(Failure::message(format!(
+                "{}: {} ended ({}) before posting {}: nobody is left to post it",
+                self.demo,
+                self.role,
+                status.map_or_else(|| "unknown".to_owned(), describe),
+                sem.name()
+            ))),
         }
     }
 

@@ -9,10 +9,10 @@ use crate::failure::Failure;
 use crate::step::{Step, Steps};
 
 /// Parses the arguments (`--help`, `--version` and bad usage exit here;
-/// `--explain` turns on [`ipc_core::explain`]), installs the cleanup `strategy`
-/// with its `farewell` (a signal ignored at start stays ignored), then runs
-/// `demo`. A [`Failure`] prints its line, unlinks what the demo still owns and
-/// exits 1.
+/// `--explain` and `--trace FILE` turn on [`ipc_core::explain`]), installs the
+/// cleanup `strategy` with its `farewell` (a signal ignored at start stays
+/// ignored), then runs `demo`. A [`Failure`] prints its line, unlinks what the
+/// demo still owns and exits 1.
 pub fn start(
     usage: &Usage,
     strategy: Strategy,
@@ -50,6 +50,12 @@ fn run(
     if cli.explain {
         ipc_core::explain::enable();
     }
+    if let Some(file) = &cli.trace {
+        if let Err(e) = ipc_core::explain::trace_to(file) {
+            eprintln!("{}: --trace {}: {e}", usage.name, file.display());
+            std::process::exit(1);
+        }
+    }
     if let Some((strategy, farewell)) = cleanup {
         if let Err(e) = cleanup::install(strategy, farewell) {
             errln!("{}: {e}", usage.name);
@@ -60,4 +66,5 @@ fn run(
     if let Err(failure) = demo(&cli, &mut steps) {
         failure.exit();
     }
+    ipc_core::explain::exit(0);
 }

@@ -29,7 +29,16 @@
 //! bytes it never got). The in-handler cleanup narrates its `unlink` calls with
 //! async-signal-safe writes of lines formatted without allocating.
 //!
-//! Off by default; nothing is formatted unless [`enable`] was called.
+//! `--trace FILE` is the narration's machine-readable twin: every narrated call
+//! is also written to FILE as one JSON object per line (see [`trace_to`]), with
+//! the object it acts on named apart from its arguments, and process exits and
+//! the signals the cleanup answers recorded too. `posix-ipc diagram` draws a
+//! sequence diagram from such a file.
+//!
+//! Off by default; nothing is formatted unless [`enable`] or [`trace_to`] was called.
+
+mod objects;
+mod trace;
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
@@ -40,6 +49,8 @@ use nix::fcntl::OFlag;
 
 use crate::error::strerror;
 
+pub use trace::trace_to;
+
 static ON: AtomicBool = AtomicBool::new(false);
 static FIRST_PID: AtomicI32 = AtomicI32::new(0);
 
@@ -49,10 +60,29 @@ pub fn enable() {
     ON.store(true, Ordering::Relaxed);
 }
 
-/// Whether calls are being narrated.
+/// Whether calls are being narrated on stderr or traced to a file.
 #[inline]
 pub fn enabled() -> bool {
+    ON.load(Ordering::Relaxed) || trace::on()
+}
+
+/// Whether calls are narrated on stderr.
+fn narrating() -> bool {
     ON.load(Ordering::Relaxed)
+}
+
+/// Records in the trace that this process is ending with exit status `code`
+/// (nothing on stderr: strace's `+++ exited with N +++` has no narration twin).
+/// Async-signal-safe. The library calls it where it ends a process (a forked
+/// child's end, the cleanup's exit after a signal); a program calls it before
+/// its own exit.
+pub fn exit(code: i32) {
+    trace::exit(code);
+}
+
+/// Records in the trace that the cleanup caught `signal` (async-signal-safe).
+pub(crate) fn signal(signal: libc::c_int) {
+    trace::signal(signal);
 }
 
 /// The calling thread's id (`gettid`), which for a process's first thread is its pid.
@@ -74,28 +104,74 @@ fn line(body: fmt::Arguments<'_>) {
 }
 
 /// Writes one narrated call: `CALL(ARGS) = RESULT`.
-pub(crate) fn call(call: &str, args: fmt::Arguments<'_>, result: fmt::Arguments<'_>) {
-    line(format_args!("{call}({args}) = {result}"));
+pub(crate) fn call(call: &str, args: fmt::Arguments<'_>, result: &dyn Returned) {
+    let args = args.to_string();
+    if narrating() {
+        line(format_args!("{call}({args}) = {result}"));
+    }
+    if trace::on() {
+        let object = objects::note(call, &args, Some(result));
+        trace::call(
+            trace::Phase::Call,
+            call,
+            &args,
+            object.as_ref(),
+            Some(result),
+        );
+    }
 }
 
 /// Writes the start of a call that may block: `CALL(ARGS <unfinished ...>`.
 /// `args` are those known before the call (strace's convention: what the
 /// kernel fills in is shown on the `resumed` line).
 pub(crate) fn start(call: &str, args: fmt::Arguments<'_>) {
-    line(format_args!("{call}({args} <unfinished ...>"));
+    let args = args.to_string();
+    if narrating() {
+        line(format_args!("{call}({args} <unfinished ...>"));
+    }
+    if trace::on() {
+        let object = objects::note(call, &args, None);
+        trace::call(trace::Phase::Start, call, &args, object.as_ref(), None);
+        objects::started(call, object);
+    }
 }
 
 /// Writes the end of a call narrated by [`start`]:
 /// `<... CALL resumed>REST) = RESULT`.
-pub(crate) fn resumed(call: &str, rest: fmt::Arguments<'_>, result: fmt::Arguments<'_>) {
-    line(format_args!("<... {call} resumed>{rest}) = {result}"));
+pub(crate) fn resumed(call: &str, rest: fmt::Arguments<'_>, result: &dyn Returned) {
+    let rest = rest.to_string();
+    if narrating() {
+        line(format_args!("<... {call} resumed>{rest}) = {result}"));
+    }
+    if trace::on() {
+        let object = objects::resumed(call, result);
+        trace::call(
+            trace::Phase::End,
+            call,
+            &rest,
+            object.as_ref(),
+            Some(result),
+        );
+    }
+}
+
+/// What a narrated call returned: shown as strace shows it, and its errno apart.
+pub(crate) trait Returned: fmt::Display {
+    /// The error number of a failed call; `None` for a success.
+    fn errno(&self) -> Option<Errno>;
+}
+
+impl<T: fmt::Display> Returned for Outcome<'_, T> {
+    fn errno(&self) -> Option<Errno> {
+        self.0.as_ref().err().copied()
+    }
 }
 
 /// Narrates `call(args)` with the result `rc` (`-1` meaning failure with `errno`).
 macro_rules! explain {
     ($call:expr, $rc:expr, $($args:tt)*) => {
         if $crate::explain::enabled() {
-            $crate::explain::call($call, format_args!($($args)*), format_args!("{}", $crate::explain::Outcome(&$rc)));
+            $crate::explain::call($call, format_args!($($args)*), &$crate::explain::Outcome(&$rc));
         }
     };
 }
@@ -115,7 +191,7 @@ pub(crate) use explain_start;
 macro_rules! explain_resumed {
     ($call:expr, $rc:expr, $($rest:tt)*) => {
         if $crate::explain::enabled() {
-            $crate::explain::resumed($call, format_args!($($rest)*), format_args!("{}", $crate::explain::Outcome(&$rc)));
+            $crate::explain::resumed($call, format_args!($($rest)*), &$crate::explain::Outcome(&$rc));
         }
     };
 }
@@ -125,13 +201,11 @@ pub(crate) use explain_resumed;
 /// buffer on the stack (`core::fmt` allocates nothing and takes no lock) and
 /// written with `write`. Async-signal-safe.
 pub(crate) fn unlink_in_handler(path: &[u8], rc: libc::c_int, errno: libc::c_int) {
-    if !enabled() {
+    trace::unlink_in_handler(path, rc, errno);
+    if !narrating() {
         return;
     }
-    let mut line = StackLine {
-        bytes: [0; 512],
-        len: 0,
-    };
+    let mut line = StackLine::<512>::new();
     // SAFETY: gettid is async-signal-safe and cannot fail.
     let tid = unsafe { libc::gettid() };
     if tid != FIRST_PID.load(Ordering::Relaxed) {
@@ -143,10 +217,15 @@ pub(crate) fn unlink_in_handler(path: &[u8], rc: libc::c_int, errno: libc::c_int
         0 => writeln!(line, "\") = 0"),
         _ => writeln!(line, "\") = -1 {:?}", Errno::from_raw(errno)),
     };
-    let mut bytes = &line.bytes[..line.len];
+    write_all(libc::STDERR_FILENO, line.as_bytes());
+}
+
+/// Writes all of `bytes` to `fd` with `write` (async-signal-safe), giving up
+/// on an error.
+fn write_all(fd: libc::c_int, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         // SAFETY: `bytes` is readable for its length; write is async-signal-safe.
-        let n = unsafe { libc::write(libc::STDERR_FILENO, bytes.as_ptr().cast(), bytes.len()) };
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         if n <= 0 {
             return;
         }
@@ -154,13 +233,25 @@ pub(crate) fn unlink_in_handler(path: &[u8], rc: libc::c_int, errno: libc::c_int
     }
 }
 
-/// A line built without allocating: bytes past its capacity are dropped.
-struct StackLine {
-    bytes: [u8; 512],
+/// A line of at most `N` bytes built without allocating: bytes past its
+/// capacity are dropped.
+struct StackLine<const N: usize> {
+    bytes: [u8; N],
     len: usize,
 }
 
-impl StackLine {
+impl<const N: usize> StackLine<N> {
+    fn new() -> Self {
+        StackLine {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
     fn push(&mut self, more: &[u8]) {
         let n = more.len().min(self.bytes.len() - self.len);
         self.bytes[self.len..self.len + n].copy_from_slice(&more[..n]);
@@ -168,7 +259,7 @@ impl StackLine {
     }
 }
 
-impl fmt::Write for StackLine {
+impl<const N: usize> fmt::Write for StackLine<N> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         self.push(text.as_bytes());
         Ok(())

@@ -126,6 +126,7 @@ pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
 /// `_exit(code)`: ends the process at once, without running `atexit` handlers,
 /// destructors, or flushing stdio buffers. How a forked child should end.
 pub fn exit_now(code: i32) -> ! {
+    crate::explain::exit(code);
     // SAFETY: `_exit` is always safe to call; it does not return.
     unsafe { libc::_exit(code) }
 }

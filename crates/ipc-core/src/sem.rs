@@ -2,6 +2,8 @@
 
 use std::ptr::NonNull;
 
+use std::time::Duration;
+
 use nix::errno::Errno;
 use nix::sys::stat::Mode;
 
@@ -226,6 +228,61 @@ impl Semaphore {
         termination::blocking("sem_timedwait", Some(&self.name), || {
             self.wait_until_once(deadline)
         })
+    }
+
+    /// Waits as [`wait`](Self::wait) does, for a post that another process will
+    /// make as long as it lives: `sem_timedwait` in slices of `slice`, asking
+    /// `poster_lives()` between two slices. `Ok(true)` once one was taken;
+    /// `Ok(false)` when `poster_lives()` said no and nothing was there to take (a
+    /// last `sem_trywait` takes a post made just before the poster ended). Narrated
+    /// as one wait, not one line per slice.
+    ///
+    /// # Errors
+    /// As [`wait_until`](Self::wait_until), apart from `ETIMEDOUT`.
+    pub fn wait_while(
+        &self,
+        slice: Duration,
+        mut poster_lives: impl FnMut() -> bool,
+    ) -> Result<bool> {
+        let millis = slice.as_millis();
+        explain_start!(
+            "sem_timedwait",
+            "{}, every {millis} ms while the poster lives",
+            self.handle()
+        );
+        let outcome = loop {
+            if !poster_lives() {
+                // SAFETY: the pointer is a live semaphore from `sem_open`.
+                let rc = unsafe { libc::sem_trywait(self.sem.0.as_ptr()) };
+                break match outcome(rc) {
+                    Ok(_) => Ok(true),
+                    Err(Errno::EAGAIN) => Ok(false),
+                    Err(errno) => Err(Error::os("sem_trywait", Some(&self.name), errno)),
+                };
+            }
+            let deadline = match Deadline::after(slice) {
+                Ok(deadline) => deadline,
+                Err(e) => break Err(e),
+            };
+            let taken = termination::blocking("sem_timedwait", Some(&self.name), || {
+                // SAFETY: the pointer is a live semaphore; the timespec is valid for reads.
+                let rc =
+                    unsafe { libc::sem_timedwait(self.sem.0.as_ptr(), deadline.as_timespec()) };
+                self.result(rc, "sem_timedwait")
+            });
+            match taken {
+                Ok(()) => break Ok(true),
+                Err(e) if e.errno() == Errno::ETIMEDOUT => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        let shown = match &outcome {
+            Ok(true) => Ok(0),
+            Ok(false) => Err(Errno::EAGAIN),
+            Err(e) => Err(e.errno()),
+        };
+        explain_resumed!("sem_timedwait", shown, "");
+        outcome
     }
 
     fn wait_until_once(&self, deadline: &Deadline) -> Result<()> {

@@ -45,6 +45,8 @@ pub enum Command {
     /// Measure what each mechanism costs between two processes: latency percentiles,
     /// stream throughput, message sizes, core placement.
     Bench(crate::bench::BenchArgs),
+    /// Draw a sequence diagram (SVG) from a demo's --trace FILE.
+    Diagram(crate::diagram::DiagramArgs),
     /// Write man pages or shell completions (for installing; see make install-docs).
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),

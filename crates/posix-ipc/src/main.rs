@@ -7,6 +7,7 @@ mod bench;
 mod clean;
 mod cli;
 mod columns;
+mod diagram;
 mod drive;
 mod failure;
 mod generate;
@@ -40,6 +41,7 @@ fn main() {
         Command::Limits(args) => limits::limits(args),
         Command::Bench(args) => bench::bench(args),
         Command::Generate(command) => generate::generate(command),
+        Command::Diagram(args) => diagram::diagram(args),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());

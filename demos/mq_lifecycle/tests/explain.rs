@@ -128,3 +128,16 @@ fn explain_matches_the_system_calls_strace_sees() {
     assert_eq!(explained, seen);
     DEMO.objects().assert_none_left();
 }
+
+/// The same run checked by `demo_harness::strace`: each line is written by the
+/// thread it names, around the system call it narrates.
+#[test]
+fn explain_agrees_with_strace_in_order() {
+    let _lock = DEMO.lock();
+    let Some(checked) = demo_harness::strace::assert_explain_order(DEMO.bin(), &[]) else {
+        return;
+    };
+    // mq_open, 3 sends, 3 receives, mq_close, mq_unlink.
+    assert_eq!(checked.placed, 9, "{checked:?}");
+    DEMO.objects().assert_none_left();
+}

@@ -48,6 +48,7 @@ pub(crate) fn install() -> Result<()> {
 }
 
 fn clean_up_and_exit(signal: i32) -> ! {
+    crate::explain::signal(signal);
     registry::critical(|registry| {
         let me = std::process::id() as libc::pid_t;
         for child in registry
@@ -78,6 +79,7 @@ fn clean_up_and_exit(signal: i32) -> ! {
             let _ = out.write_all(farewell.as_bytes());
             let _ = out.flush();
         }
+        crate::explain::exit(128 + signal);
         std::process::exit(128 + signal)
     })
 }

@@ -24,8 +24,8 @@ static RUNNING: AtomicBool = AtomicBool::new(false);
 pub(crate) fn install() -> Result<()> {
     for signal in registry::answered() {
         let number = signal as c_int;
-        // SAFETY: `on_signal` only makes async-signal-safe calls (getpid, waitpid,
-        // kill, unlink, write, _exit), allocates nothing, takes no lock (it spins on
+        // SAFETY: `on_signal` only makes async-signal-safe calls (getpid, gettid,
+        // clock_gettime, waitpid, kill, unlink, write, _exit), allocates nothing, takes no lock (it spins on
         // an atomic flag another thread gives back) and cannot panic; it reads the
         // registry under the contract of `registry::take_for_exit`.
         unsafe { signal_hook::low_level::register(number, move || on_signal(number)) }
@@ -42,6 +42,7 @@ fn on_signal(signal: c_int) {
     if RUNNING.swap(true, Ordering::SeqCst) {
         return;
     }
+    crate::explain::signal(signal);
     // SAFETY: `getpid` is async-signal-safe and cannot fail.
     let me = unsafe { libc::getpid() };
     // SAFETY: we are in the handler for a termination signal (see `install`), which
@@ -54,6 +55,7 @@ fn on_signal(signal: c_int) {
             write_all(libc::STDOUT_FILENO, farewell.as_bytes());
         }
     }
+    crate::explain::exit(128 + signal);
     signal_hook::low_level::exit(128 + signal);
 }
 

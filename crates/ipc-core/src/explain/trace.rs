@@ -1,0 +1,269 @@
+//! `--trace FILE`: one JSON object per line for every narrated call, exit and
+//! caught signal.
+//!
+//! ```text
+//! {"time_ns":1764287012345678901,"pid":41,"tid":41,"event":"start","call":"sem_wait","args":"0x7f.. /* /ep_sem_full */","object":"/ep_sem_full","kind":"sem"}
+//! {"time_ns":1764287012445678901,"pid":40,"tid":40,"event":"start","call":"sem_post","args":"0x7f.. /* /ep_sem_full */","object":"/ep_sem_full","kind":"sem"}
+//! {"time_ns":1764287012445712345,"pid":40,"tid":40,"event":"end","call":"sem_post","args":"","object":"/ep_sem_full","kind":"sem","result":"0"}
+//! {"time_ns":1764287012445790000,"pid":41,"tid":41,"event":"end","call":"sem_wait","args":"","object":"/ep_sem_full","kind":"sem","result":"0"}
+//! {"time_ns":1764287012500000000,"pid":41,"tid":41,"event":"exit","status":0}
+//! ```
+//!
+//! Fields: `time_ns` (`CLOCK_REALTIME`, nanoseconds since the epoch), `pid`,
+//! `tid`, `event` (`call` for a call narrated once; `start` and `end` for one
+//! that may block or wakes another, the `end` following its thread's `start`;
+//! `exit` with `status`; `signal` with `signal`), `call`, `args` (as narrated;
+//! on an `end`, what the kernel filled in), `object` and `kind` where the
+//! object is known (`mq`, `sem`, `shm`, `mutex`, `condvar`, `unnamed sem`,
+//! `process`), `result` (the value, or `-1` with `errno` naming the error).
+//!
+//! The file is opened `O_APPEND` and each line is one `write`, so the lines of
+//! forked children and threads never mix and appear in the order they were
+//! written. Lines written from a signal handler are formatted on the stack.
+
+use std::fmt::{self, Write as _};
+use std::os::fd::IntoRawFd;
+use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::errno::Errno;
+
+use super::objects::Object;
+use super::{write_all, Returned, StackLine};
+
+/// The trace file's descriptor, or -1 when not tracing.
+static FD: AtomicI32 = AtomicI32::new(-1);
+
+/// The lowest descriptor the trace file is moved to, so the numbers a program
+/// prints for its own descriptors (`fd = 3`) stay those of a run without it.
+const HIGH_FD: libc::c_int = 200;
+
+/// Starts tracing every narrated call to `path`, for this process and the
+/// children it forks: one JSON object per line, appended (the file is created
+/// with mode 0644 if missing). Independent of [`super::enable`].
+///
+/// # Errors
+/// Opening the file failed.
+pub fn trace_to(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o644)
+        .open(path)?;
+    let low = file.into_raw_fd();
+    // SAFETY: `low` is an open descriptor we own; F_DUPFD_CLOEXEC makes a new one.
+    let high = unsafe { libc::fcntl(low, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
+    let fd = if high >= 0 {
+        // SAFETY: `low` is ours and no longer needed: `high` refers to the file.
+        unsafe { libc::close(low) };
+        high
+    } else {
+        // A descriptor limit below HIGH_FD: keep the low one.
+        low
+    };
+    let old = FD.swap(fd, Ordering::SeqCst);
+    if old >= 0 {
+        // SAFETY: the previous trace descriptor was ours; nothing writes to it now.
+        unsafe { libc::close(old) };
+    }
+    Ok(())
+}
+
+/// Whether calls are traced.
+#[inline]
+pub(super) fn on() -> bool {
+    FD.load(Ordering::Relaxed) >= 0
+}
+
+/// Which line of a call this is.
+#[derive(Clone, Copy)]
+pub(super) enum Phase {
+    /// A call narrated once, after it returned.
+    Call,
+    /// A call that may block, before it is made.
+    Start,
+    /// Its return.
+    End,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Call => "call",
+            Phase::Start => "start",
+            Phase::End => "end",
+        }
+    }
+}
+
+/// Writes the line of a narrated call.
+pub(super) fn call(
+    phase: Phase,
+    call: &str,
+    args: &str,
+    object: Option<&Object>,
+    result: Option<&dyn Returned>,
+) {
+    let mut line = String::with_capacity(256);
+    let _ = head(&mut line, phase.name());
+    let _ = write!(
+        line,
+        ",\"call\":{},\"args\":{}",
+        Json(call.as_bytes()),
+        Json(args.as_bytes())
+    );
+    if let Some(object) = object {
+        let _ = write!(
+            line,
+            ",\"object\":{},\"kind\":{}",
+            Json(object.name.as_bytes()),
+            Json(object.kind.as_bytes())
+        );
+    }
+    if let Some(result) = result {
+        let _ = match result.errno() {
+            None => write!(line, ",\"result\":{}", Json(result.to_string().as_bytes())),
+            Some(errno) => write!(line, ",\"result\":\"-1\",\"errno\":\"{errno:?}\""),
+        };
+    }
+    line.push_str("}\n");
+    emit(line.as_bytes());
+}
+
+/// Writes `unlink(PATH)` made by the in-handler cleanup. Async-signal-safe.
+pub(super) fn unlink_in_handler(path: &[u8], rc: libc::c_int, errno: libc::c_int) {
+    if !on() {
+        return;
+    }
+    let (name, kind) = if let Some(name) = path.strip_prefix(b"/dev/shm/sem.") {
+        (name, "sem")
+    } else {
+        (path.strip_prefix(b"/dev/shm/").unwrap_or(path), "shm")
+    };
+    let mut line = StackLine::<1536>::new();
+    let _ = head(&mut line, "call");
+    let _ = write!(
+        line,
+        ",\"call\":\"unlink\",\"args\":\"\\\"{}\\\"\",\"object\":\"/{}\",\"kind\":\"{kind}\"",
+        JsonInner(path),
+        JsonInner(name)
+    );
+    let _ = match rc {
+        0 => write!(line, ",\"result\":\"0\"}}"),
+        _ => write!(
+            line,
+            ",\"result\":\"-1\",\"errno\":\"{:?}\"}}",
+            Errno::from_raw(errno)
+        ),
+    };
+    end_line(line);
+}
+
+/// Writes that this process exits with `code`. Async-signal-safe.
+pub(super) fn exit(code: i32) {
+    if !on() {
+        return;
+    }
+    let mut line = StackLine::<256>::new();
+    let _ = head(&mut line, "exit");
+    let _ = write!(line, ",\"status\":{code}}}");
+    end_line(line);
+}
+
+/// Writes that the cleanup caught `signal`. Async-signal-safe.
+pub(super) fn signal(signal: libc::c_int) {
+    if !on() {
+        return;
+    }
+    let mut line = StackLine::<256>::new();
+    let _ = head(&mut line, "signal");
+    let _ = match nix::sys::signal::Signal::try_from(signal) {
+        Ok(known) => write!(line, ",\"signal\":\"{}\"}}", known.as_str()),
+        Err(_) => write!(line, ",\"signal\":\"{signal}\"}}"),
+    };
+    end_line(line);
+}
+
+/// Ends a line built on the stack and writes it, unless it was cut short (a
+/// line without its end would not be JSON).
+fn end_line<const N: usize>(mut line: StackLine<N>) {
+    line.push(b"\n");
+    if line.len < N {
+        emit(line.as_bytes());
+    }
+}
+
+/// `{"time_ns":..,"pid":..,"tid":..,"event":"EVENT"`, from async-signal-safe calls.
+fn head(out: &mut impl fmt::Write, event: &str) -> fmt::Result {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec to write; clock_gettime is
+    // async-signal-safe and cannot fail for CLOCK_REALTIME.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) };
+    let time_ns = now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64;
+    // SAFETY: getpid and gettid are async-signal-safe and cannot fail.
+    let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+    write!(
+        out,
+        "{{\"time_ns\":{time_ns},\"pid\":{pid},\"tid\":{tid},\"event\":\"{event}\""
+    )
+}
+
+/// One `write` of a whole line (regular files take an `O_APPEND` write whole).
+fn emit(line: &[u8]) {
+    let fd = FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        write_all(fd, line);
+    }
+}
+
+/// Bytes as a JSON string, quotes included.
+struct Json<'a>(&'a [u8]);
+
+impl fmt::Display for Json<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", JsonInner(self.0))
+    }
+}
+
+/// Bytes escaped for the inside of a JSON string: valid UTF-8 kept as it is,
+/// other bytes (and control characters) as `\u00XX`. Allocates nothing.
+struct JsonInner<'a>(&'a [u8]);
+
+impl fmt::Display for JsonInner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let utf8 = std::str::from_utf8(self.0).is_ok();
+        let mut start = 0;
+        for (i, &b) in self.0.iter().enumerate() {
+            let plain = match b {
+                b'"' | b'\\' => false,
+                0x20..=0x7e => true,
+                0x80.. => utf8,
+                _ => false,
+            };
+            if plain {
+                continue;
+            }
+            write_utf8(f, &self.0[start..i])?;
+            match b {
+                b'"' => f.write_str("\\\"")?,
+                b'\\' => f.write_str("\\\\")?,
+                b'\n' => f.write_str("\\n")?,
+                _ => write!(f, "\\u{:04x}", b)?,
+            }
+            start = i + 1;
+        }
+        write_utf8(f, &self.0[start..])
+    }
+}
+
+/// Writes bytes known to be UTF-8 (a run of plain bytes of a valid string).
+fn write_utf8(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => f.write_str(text),
+        Err(_) => Err(fmt::Error),
+    }
+}
