@@ -235,7 +235,8 @@ fn race_all(
                 let found = count(Outcome::Found);
                 // The objects the workers held (a loser of O_EXCL holds none): one
                 // inode means the kernel made one object, whoever believed what.
-                let mut inodes: Vec<u64> = results.iter().map(|r| r.1).filter(|&i| i != 0).collect();
+                let mut inodes: Vec<u64> =
+                    results.iter().map(|r| r.1).filter(|&i| i != 0).collect();
                 inodes.sort_unstable();
                 inodes.dedup();
                 if inodes.len() == 1 {

@@ -63,7 +63,10 @@ impl Outcome {
             1 => Outcome::Created,
             2 => Outcome::Found,
             _ => Outcome::Failed {
-                call: CALLS.get(((word >> 8) & 0xff) as usize).copied().unwrap_or("open"),
+                call: CALLS
+                    .get(((word >> 8) & 0xff) as usize)
+                    .copied()
+                    .unwrap_or("open"),
                 errno: Errno::from_raw((word >> 16) as i32),
             },
         }

@@ -107,9 +107,8 @@ fn a_child_out_of_queues_ends_the_lab_with_the_reason() {
 /// A full /dev/shm (a 4 KiB tmpfs with 3 inodes, in a mount namespace of its own).
 #[test]
 fn a_child_on_a_full_dev_shm_ends_the_lab_with_the_reason() {
-    let script = format!(
-        "mount -t tmpfs -o size=4k,nr_inodes=3 tmpfs /dev/shm || exit 99; {BIN} {RUN}"
-    );
+    let script =
+        format!("mount -t tmpfs -o size=4k,nr_inodes=3 tmpfs /dev/shm || exit 99; {BIN} {RUN}");
     if let Some((stdout, stderr)) = in_shell(&["unshare", "--mount"], &script) {
         assert_failed_cleanly(&stdout, &stderr, "No space left on device");
     }

@@ -47,7 +47,10 @@ fn maps_line(file: &str) -> Option<String> {
     maps.lines()
         .find(|line| {
             line.ends_with(&format!("/dev/shm/{file}"))
-                && line.split_whitespace().nth(1).is_some_and(|p| p.ends_with('s'))
+                && line
+                    .split_whitespace()
+                    .nth(1)
+                    .is_some_and(|p| p.ends_with('s'))
         })
         .map(str::to_owned)
 }
@@ -60,9 +63,7 @@ fn descriptors_of(file: &str) -> Vec<String> {
     };
     entries
         .flatten()
-        .filter(|e| {
-            std::fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == target.as_str())
-        })
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == target.as_str()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect()
 }
@@ -96,7 +97,9 @@ fn run(size: u64) -> Result<(), Failure> {
     let control = PrivateMapping::new(shm.raw_fd(), size as usize)
         .map_err(|e| Failure::message(format!("mmap(MAP_PRIVATE) failed: {e}")))?;
     let fd = shm.raw_fd();
-    outln!("shm_open {name} = fd {fd}; mapped {size} bytes MAP_SHARED, and MAP_PRIVATE as a control")?;
+    outln!(
+        "shm_open {name} = fd {fd}; mapped {size} bytes MAP_SHARED, and MAP_PRIVATE as a control"
+    )?;
     outln!(
         "  /proc/self/maps: {}",
         maps_line(&file).unwrap_or_else(|| "(not listed)".into())

@@ -37,7 +37,10 @@ impl PrivateMapping {
     /// Copies `data` to `offset` of this process's private copy. Panics if it does
     /// not fit (the lab's offsets are constants well inside the mapping).
     pub fn write(&self, offset: usize, data: &[u8]) {
-        assert!(offset + data.len() <= self.len, "write past the private mapping");
+        assert!(
+            offset + data.len() <= self.len,
+            "write past the private mapping"
+        );
         // SAFETY: the range is inside the mapping (asserted); a private mapping's
         // pages belong to this process alone (copied on write), so no other process
         // writes them, and the object was reserved with posix_fallocate, so touching

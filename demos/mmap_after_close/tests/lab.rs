@@ -19,7 +19,10 @@ fn the_mapping_outlives_the_descriptor() {
     let v = &lab.verdict;
     let n = numbers(v);
     let (fd, holders, shared, total, private) = (n[0], n[1], n[3], n[4], n[5]);
-    assert_eq!(holders, 0, "no descriptor may still refer to the object: {v}");
+    assert_eq!(
+        holders, 0,
+        "no descriptor may still refer to the object: {v}"
+    );
     assert!(v.contains(&format!("fd {fd} was reused")), "{v}");
     assert!(v.contains("/proc/self/maps still listed the object"), "{v}");
     assert_eq!(
@@ -27,7 +30,10 @@ fn the_mapping_outlives_the_descriptor() {
         (23, 23),
         "every byte written after close must reach the object: {v}"
     );
-    assert_eq!(private, 0, "the MAP_PRIVATE control must not reach the object: {v}");
+    assert_eq!(
+        private, 0,
+        "the MAP_PRIVATE control must not reach the object: {v}"
+    );
     assert!(lab.stdout.contains("mapped 8192 bytes MAP_SHARED"));
     assert!(lab.stdout.contains(" rw-s "), "{}", lab.stdout);
 }
@@ -56,7 +62,11 @@ fn a_full_dev_shm_is_an_error_not_sigbus() {
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stdout.trim(), "status 1", "exit 1 and nothing left in /dev/shm: {stdout}");
+    assert_eq!(
+        stdout.trim(),
+        "status 1",
+        "exit 1 and nothing left in /dev/shm: {stdout}"
+    );
     assert!(
         stderr.contains("posix_fallocate") && stderr.contains("No space left on device"),
         "{stderr}"

@@ -260,8 +260,7 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
 /// Why the unsynchronised run lost nothing, from what it measured.
 fn why_nothing_was_lost(none: &Outcome) -> String {
     if none.overlap.is_zero() {
-        "the workers never ran at the same time (each had finished before the next began)"
-            .into()
+        "the workers never ran at the same time (each had finished before the next began)".into()
     } else if none.turns <= 1 {
         format!(
             "the workers ran together for {:.1} ms on {} but never took turns (one did \

@@ -39,12 +39,14 @@ fn only_the_unsynchronised_variant_loses_updates() {
     let lab = run_lab(BIN, &[], "shm_race", TAGS);
     let v = &lab.verdict;
     for variant in ["named semaphore", "pshared mutex", "atomic"] {
-        assert_eq!(row(&lab.stdout, variant).0, 0, "{variant} lost updates:\n{}", lab.stdout);
+        assert_eq!(
+            row(&lab.stdout, variant).0,
+            0,
+            "{variant} lost updates:\n{}",
+            lab.stdout
+        );
     }
-    assert!(
-        v.ends_with("an atomic they lost 0, 0 and 0"),
-        "{v}"
-    );
+    assert!(v.ends_with("an atomic they lost 0, 0 and 0"), "{v}");
     let (lost, turns) = row(&lab.stdout, "none");
     if lost > 0 {
         assert!(
@@ -70,10 +72,7 @@ fn only_the_unsynchronised_variant_loses_updates() {
 
 #[test]
 fn more_workers_than_the_cleanup_can_stop_are_refused() {
-    let out = Command::new(BIN)
-        .args(["--procs", "17"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["--procs", "17"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--procs is at most 16"), "{stderr}");
@@ -100,7 +99,9 @@ fn an_unwritable_stdout_is_a_clean_failure() {
     let _cores = exclusive("shm_race");
     for full in [true, false] {
         let mut command = Command::new(BIN);
-        command.args(["--increments", "1000"]).stderr(Stdio::piped());
+        command
+            .args(["--increments", "1000"])
+            .stderr(Stdio::piped());
         if full {
             command.stdout(std::fs::File::create("/dev/full").unwrap());
         } else {

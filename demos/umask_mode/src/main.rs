@@ -63,7 +63,11 @@ fn run() -> Result<(), Failure> {
 fn table() -> Result<(), Failure> {
     outln!(
         "{:<14} {:>9} {:>6} {:>8} {:>9}",
-        "object", "requested", "umask", "expected", "resulting"
+        "object",
+        "requested",
+        "umask",
+        "expected",
+        "resulting"
     )?;
     let mut matches = 0;
     let mut results = Vec::new();

@@ -46,7 +46,10 @@ fn mode_is_masked_by_the_umask() {
         .collect();
     assert_eq!(creates.len(), 12, "{stderr}");
     for call in creates {
-        assert!(call.contains(", 0666"), "a create did not ask for 0666: {call}");
+        assert!(
+            call.contains(", 0666"),
+            "a create did not ask for 0666: {call}"
+        );
     }
 }
 
