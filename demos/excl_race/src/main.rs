@@ -311,8 +311,12 @@ fn worker(
         }
         // Released together: a woken process may wait a while for a CPU, so each
         // worker starts only when every one is awake.
+        // (Or until the parent gives up on the round: then STOP.)
         race.ready.fetch_add(1, Ordering::SeqCst);
         while race.ready.load(Ordering::SeqCst) < race.procs {
+            if race.task.load(Ordering::SeqCst) == STOP {
+                return 0;
+            }
             std::thread::yield_now();
         }
         let kind = ALL[(job / 2) as usize];
