@@ -1,31 +1,48 @@
 //! `excl_race`: is `O_CREAT | O_EXCL` really atomic? Race N processes to create one
-//! object, round after round, and count the creators.
+//! object, round after round, and count the creators as the kernel saw them.
 //!
 //! N workers are forked once. Each round the parent releases them together (an
-//! unnamed process-shared semaphore posted N times), each tries to create the same
-//! name, and reports through atomic counters in anonymous shared memory. Two ways:
-//! - `O_CREAT|O_EXCL`: exactly one creator and N-1 `EEXIST` every round;
-//! - "check, then create": open without `O_CREAT`; on `ENOENT` open with `O_CREAT`
-//!   and believe you created it. Two processes can both see "absent" before either
-//!   creates: rounds with several creators.
+//! unnamed process-shared semaphore per worker, then a start line), each tries to
+//! create the same name, and reports in its own slot of anonymous shared memory:
+//! what it concluded, and the inode of the object it ended up holding. Two ways:
+//! - `O_CREAT|O_EXCL`: the kernel says who created it: exactly one success and
+//!   N-1 `EEXIST` every round;
+//! - "check, then create": open without `O_CREAT`; on `ENOENT` wait a moment (the
+//!   gap stands for whatever a program does between looking and acting), open with
+//!   `O_CREAT` and believe you created it. Several processes can believe so in one
+//!   round, while every one of them holds the same inode: the kernel made one object.
+
+mod signals;
+mod slots;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use demo_kit::facility::{self, label, tag, ALL};
-use demo_kit::{Cli, Failure, Perror, Usage};
+use demo_kit::{outln, Cli, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child};
 use ipc_core::{Creation, Errno, Mapping, Mode, Name, SharedSemaphore};
+
+use slots::{Outcome, Slot};
+
+/// Most workers: the cleanup registry records 16 children per process.
+const MAX_PROCS: u64 = 16;
 
 const USAGE: Usage = Usage {
     name: "excl_race",
     about: "Race N processes to create one object, R rounds per kind of object: with\n\
             O_CREAT|O_EXCL exactly one wins every round; with \"check, then create\"\n\
-            several can believe they created it.",
+            several can believe they created it, though the kernel made one object.",
     flags: &[],
     options: &[
-        ("--procs", "8", "racing processes"),
+        ("--procs", "8", "racing processes, 2 to 16"),
         ("--rounds", "200", "rounds per kind of object and per way"),
+        (
+            "--gap-us",
+            "1000",
+            "microseconds between the check and the create (0: none)",
+        ),
     ],
     steps: false,
 };
@@ -37,42 +54,55 @@ enum Way {
     CheckThenCreate,
 }
 
-// The layout of the anonymous shared mapping: counters, then one gate per worker
-// (a worker's own gate, so that no worker can take two turns in one round).
+// The layout of the anonymous shared mapping: the parent's semaphore and the task,
+// then one gate per worker (its own, so that no worker can take two turns in one
+// round), then one result slot per worker.
 const DONE: usize = 0;
 const TASK: usize = 64; // kind * 2 + way, or STOP
-const CREATORS: usize = 72;
-const EEXIST: usize = 80;
-const OTHER: usize = 88;
 const READY: usize = 96;
 const GATES: usize = 128;
 const GATE_STRIDE: usize = 64;
-const MAX_PROCS: u64 = 60;
-const MAP_LEN: usize = GATES + GATE_STRIDE * MAX_PROCS as usize;
+const SLOTS: usize = GATES + GATE_STRIDE * MAX_PROCS as usize;
+const MAP_LEN: usize = SLOTS + slots::STRIDE * MAX_PROCS as usize;
 const STOP: u64 = u64::MAX;
 
 fn main() {
     demo_kit::start_lab(&USAGE, |cli, _steps| run(cli));
 }
 
-/// The counters of one round, and its start line.
-struct Round<'a> {
-    creators: &'a AtomicU64,
-    eexist: &'a AtomicU64,
-    other: &'a AtomicU64,
+/// What every worker uses.
+struct Race<'a> {
+    task: &'a AtomicU64,
     /// Workers awake in this round: each starts only when all are.
     ready: &'a AtomicU64,
     procs: u64,
+    gap: Duration,
+    names: &'a [Name],
+}
+
+/// One kind and way, over all rounds.
+#[derive(Default)]
+struct Tally {
+    /// Rounds with exactly one creator and N-1 `EEXIST` (`O_EXCL`).
+    exact: u64,
+    /// Rounds where several workers believed they created the object.
+    several: u64,
+    /// Most believers in one round.
+    most: u64,
+    /// Rounds where every worker held the same inode: one object made.
+    one_object: u64,
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
     let procs = cli.number(&USAGE, "--procs", 2);
     if procs > MAX_PROCS {
         return Err(Failure::message(format!(
-            "excl_race: --procs is at most {MAX_PROCS}"
+            "excl_race: --procs is at most {MAX_PROCS} (the cleanup records 16 children per \
+             process), not {procs}"
         )));
     }
     let rounds = cli.number(&USAGE, "--rounds", 1);
+    let gap = Duration::from_micros(cli.number(&USAGE, "--gap-us", 0));
     let mut map = Mapping::anonymous(MAP_LEN).perror("mmap")?;
     let gates = (0..procs as usize)
         .map(|i| map.place_shared_semaphore(GATES + i * GATE_STRIDE, 0))
@@ -85,84 +115,50 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, _>>()
         .perror("sem_init")?;
     let done = map.semaphore(done).perror("sem_init")?;
-    let task = map.atomic_u64(TASK).perror("atomic")?;
-    let counters = Round {
-        creators: map.atomic_u64(CREATORS).perror("atomic")?,
-        eexist: map.atomic_u64(EEXIST).perror("atomic")?,
-        other: map.atomic_u64(OTHER).perror("atomic")?,
-        ready: map.atomic_u64(READY).perror("atomic")?,
-        procs,
-    };
+    let slots = (0..procs as usize)
+        .map(|i| Slot::at(&map, SLOTS + i * slots::STRIDE))
+        .collect::<Result<Vec<_>, _>>()
+        .perror("atomic")?;
     let names: Vec<Name> = ALL
         .iter()
         .map(|&kind| facility::unique_name("excl_race", tag(kind)))
         .collect();
+    let race = Race {
+        task: map.atomic_u64(TASK).perror("atomic")?,
+        ready: map.atomic_u64(READY).perror("atomic")?,
+        procs,
+        gap,
+        names: &names,
+    };
 
-    // Fork the workers first: the queues need the helper-thread cleanup, which a
-    // forked child would not have, so it is installed after the forks.
+    // The workers are forked before the helper-thread cleanup is installed (the
+    // queues need it, and a forked child would not have its thread). So that a
+    // signal never kills a worker between glibc's temporary `sem.XXXXXX` file and
+    // its `link`, each worker blocks the termination signals for the length of
+    // one attempt (see `signals`).
     let mut workers: Vec<Child> = Vec::new();
-    for gate in &gates {
-        let (child, ()) =
-            process::fork((), |()| worker(gate, &done, task, &counters, &names)).perror("fork")?;
-        workers.push(child);
+    for (gate, slot) in gates.iter().zip(&slots) {
+        match process::fork((), |()| worker(gate, &done, &race, slot)).perror("fork") {
+            Ok((child, ())) => workers.push(child),
+            Err(failure) => return Err(stop(&race, &gates, workers, failure)),
+        }
     }
-    cleanup::install(Strategy::HelperThread, None).perror("cleanup")?;
+    if let Err(failure) = cleanup::install(Strategy::HelperThread, None).perror("cleanup") {
+        return Err(stop(&race, &gates, workers, failure));
+    }
     for (&kind, name) in ALL.iter().zip(&names) {
         // This process answers for the raced names, whoever creates them.
-        cleanup::answer_for(kind, name).perror("register")?;
-    }
-
-    let mut report = Vec::new();
-    for way in [Way::Exclusive, Way::CheckThenCreate] {
-        for (index, (&kind, name)) in ALL.iter().zip(&names).enumerate() {
-            let mut exact = 0;
-            let mut several = 0;
-            let mut most = 0;
-            for _ in 0..rounds {
-                task.store(
-                    index as u64 * 2 + u64::from(way == Way::CheckThenCreate),
-                    Ordering::SeqCst,
-                );
-                counters.ready.store(0, Ordering::SeqCst);
-                for gate in &gates {
-                    gate.post().perror("sem_post")?;
-                }
-                for _ in 0..procs {
-                    done.wait().perror("sem_wait")?;
-                }
-                let creators = counters.creators.swap(0, Ordering::SeqCst);
-                let eexist = counters.eexist.swap(0, Ordering::SeqCst);
-                let other = counters.other.swap(0, Ordering::SeqCst);
-                if other > 0 {
-                    return Err(Failure::message(
-                        "excl_race: a worker met an unexpected error",
-                    ));
-                }
-                match way {
-                    Way::Exclusive if creators == 1 && eexist == procs - 1 => exact += 1,
-                    Way::CheckThenCreate if creators > 1 => several += 1,
-                    _ => {}
-                }
-                most = most.max(creators);
-                facility::unlink(kind, name).perror("unlink")?;
-            }
-            report.push((way, kind, exact, several, most));
-            let line = match way {
-                Way::Exclusive => format!(
-                    "O_CREAT|O_EXCL    {:<14} rounds with 1 creator and {} EEXIST: {exact}/{rounds}",
-                    label(kind),
-                    procs - 1
-                ),
-                Way::CheckThenCreate => format!(
-                    "check-then-create {:<14} rounds with several creators: {several}/{rounds} (at most {most} in one round)",
-                    label(kind)
-                ),
-            };
-            println!("{line}");
+        if let Err(failure) = cleanup::answer_for(kind, name).perror("register") {
+            return Err(stop(&race, &gates, workers, failure));
         }
     }
 
-    task.store(STOP, Ordering::SeqCst);
+    let raced = race_all(&race, &gates, &done, &slots, rounds);
+    let raced = match raced {
+        Ok(report) => report,
+        Err(failure) => return Err(stop(&race, &gates, workers, failure)),
+    };
+    race.task.store(STOP, Ordering::SeqCst);
     for gate in &gates {
         gate.post().perror("sem_post")?;
     }
@@ -174,68 +170,189 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     }
 
     let total = rounds * ALL.len() as u64;
-    let exact: u64 = report
-        .iter()
-        .filter(|r| r.0 == Way::Exclusive)
-        .map(|r| r.2)
-        .sum();
-    let several: u64 = report
-        .iter()
-        .filter(|r| r.0 == Way::CheckThenCreate)
-        .map(|r| r.3)
-        .sum();
-    println!(
-        "verdict: O_CREAT|O_EXCL had exactly one creator in {exact} of {total} rounds; \
-         check-then-create had several creators in {several} of {total} rounds ({procs} processes)"
-    );
+    let sum = |way: Way, field: fn(&Tally) -> u64| -> u64 {
+        raced
+            .iter()
+            .filter(|(w, _)| *w == way)
+            .map(|(_, t)| field(t))
+            .sum()
+    };
+    let exact = sum(Way::Exclusive, |t| t.exact);
+    let several = sum(Way::CheckThenCreate, |t| t.several);
+    let one_object = sum(Way::CheckThenCreate, |t| t.one_object);
+    let naive = if several > 0 {
+        format!(
+            "check-then-create had several processes believing they created the object in \
+             {several} of {total} rounds, while the kernel made one object in {one_object} of \
+             {total}"
+        )
+    } else {
+        format!(
+            "check-then-create had several believers in 0 of {total} rounds: could not show it \
+             here, because in every round the other workers' checks came after the first \
+             create (the workers did not overlap within the {} us gap)",
+            gap.as_micros()
+        )
+    };
+    outln!(
+        "verdict: O_CREAT|O_EXCL had exactly one creator in {exact} of {total} rounds; {naive} \
+         ({procs} processes)"
+    )?;
     Ok(())
 }
 
-/// A worker: wait at the gate, try, count, report; until told to stop.
+/// Every way, every kind, `rounds` rounds each; prints a line per kind and way.
+fn race_all(
+    race: &Race<'_>,
+    gates: &[SharedSemaphore<'_>],
+    done: &SharedSemaphore<'_>,
+    slots: &[Slot<'_>],
+    rounds: u64,
+) -> Result<Vec<(Way, Tally)>, Failure> {
+    let mut report = Vec::new();
+    for way in [Way::Exclusive, Way::CheckThenCreate] {
+        for (index, (&kind, name)) in ALL.iter().zip(race.names).enumerate() {
+            let mut tally = Tally::default();
+            for _ in 0..rounds {
+                race.task.store(
+                    index as u64 * 2 + u64::from(way == Way::CheckThenCreate),
+                    Ordering::SeqCst,
+                );
+                race.ready.store(0, Ordering::SeqCst);
+                for gate in gates {
+                    gate.post().perror("sem_post")?;
+                }
+                for _ in 0..race.procs {
+                    done.wait().perror("sem_wait")?;
+                }
+                let results: Vec<(Outcome, u64)> = slots.iter().map(Slot::take).collect();
+                if let Some(Outcome::Failed { call, errno }) = results
+                    .iter()
+                    .map(|r| r.0)
+                    .find(|o| matches!(o, Outcome::Failed { .. }))
+                {
+                    return Err(Failure::message(format!(
+                        "excl_race: a worker's {call} on {name} failed: {}",
+                        ipc_core::strerror(errno)
+                    )));
+                }
+                let count = |o: Outcome| results.iter().filter(|r| r.0 == o).count() as u64;
+                let created = count(Outcome::Created);
+                let found = count(Outcome::Found);
+                // The objects the workers held (a loser of O_EXCL holds none): one
+                // inode means the kernel made one object, whoever believed what.
+                let mut inodes: Vec<u64> =
+                    results.iter().map(|r| r.1).filter(|&i| i != 0).collect();
+                inodes.sort_unstable();
+                inodes.dedup();
+                if inodes.len() == 1 {
+                    tally.one_object += 1;
+                }
+                match way {
+                    Way::Exclusive if created == 1 && found == race.procs - 1 => tally.exact += 1,
+                    Way::CheckThenCreate if created > 1 => tally.several += 1,
+                    _ => {}
+                }
+                tally.most = tally.most.max(created);
+                facility::unlink(kind, name).perror("unlink")?;
+            }
+            let line = match way {
+                Way::Exclusive => format!(
+                    "O_CREAT|O_EXCL    {:<14} rounds with 1 creator and {} EEXIST: {}/{rounds}; \
+                     one inode among all: {}/{rounds}",
+                    label(kind),
+                    race.procs - 1,
+                    tally.exact,
+                    tally.one_object
+                ),
+                Way::CheckThenCreate => format!(
+                    "check-then-create {:<14} rounds with several believers: {}/{rounds} (at \
+                     most {} in one round); one inode among all: {}/{rounds}",
+                    label(kind),
+                    tally.several,
+                    tally.most,
+                    tally.one_object
+                ),
+            };
+            outln!("{line}")?;
+            report.push((way, tally));
+        }
+    }
+    Ok(report)
+}
+
+/// Ends the workers after a failure (they wait at their gates, or are about to),
+/// then hands the failure back.
+fn stop(
+    race: &Race<'_>,
+    gates: &[SharedSemaphore<'_>],
+    workers: Vec<Child>,
+    failure: Failure,
+) -> Failure {
+    race.task.store(STOP, Ordering::SeqCst);
+    for gate in gates {
+        let _ = gate.post();
+    }
+    for worker in workers {
+        let _ = worker.wait();
+    }
+    failure
+}
+
+/// A worker: wait at the gate, try, report; until told to stop.
 fn worker(
     gate: &SharedSemaphore<'_>,
     done: &SharedSemaphore<'_>,
-    task: &AtomicU64,
-    round: &Round<'_>,
-    names: &[Name],
+    race: &Race<'_>,
+    slot: &Slot<'_>,
 ) -> i32 {
     let mode = Mode::from_bits_truncate(0o600);
     loop {
         if gate.wait().is_err() {
             return 1;
         }
-        let job = task.load(Ordering::SeqCst);
+        let job = race.task.load(Ordering::SeqCst);
         if job == STOP {
             return 0;
         }
         // Released together: a woken process may wait a while for a CPU, so each
         // worker starts only when every one is awake.
-        round.ready.fetch_add(1, Ordering::SeqCst);
-        while round.ready.load(Ordering::SeqCst) < round.procs {
+        // (Or until the parent gives up on the round: then STOP.)
+        race.ready.fetch_add(1, Ordering::SeqCst);
+        while race.ready.load(Ordering::SeqCst) < race.procs {
+            if race.task.load(Ordering::SeqCst) == STOP {
+                return 0;
+            }
             std::thread::yield_now();
         }
         let kind = ALL[(job / 2) as usize];
-        let name = &names[(job / 2) as usize];
-        let counter = if job.is_multiple_of(2) {
-            match facility::open(kind, name, Creation::CreateExclusive, mode) {
-                Ok(_) => round.creators,
-                Err(e) if e.errno() == Errno::EEXIST => round.eexist,
-                Err(_) => round.other,
-            }
-        } else {
-            // The naive way: look first, then create if it looked absent.
-            match facility::open(kind, name, Creation::OpenExisting, mode) {
-                Ok(_) => round.eexist,
-                Err(e) if e.errno() == Errno::ENOENT => {
-                    match facility::open(kind, name, Creation::OpenOrCreate, mode) {
-                        Ok(_) => round.creators,
-                        Err(_) => round.other,
-                    }
+        let name = &race.names[(job / 2) as usize];
+        let attempt = || {
+            if job % 2 == 0 {
+                match facility::open(kind, name, Creation::CreateExclusive, mode) {
+                    Ok(handle) => (Outcome::Created, slots::inode(&handle, name)),
+                    Err(e) if e.errno() == Errno::EEXIST => (Outcome::Found, 0),
+                    Err(e) => (Outcome::failed(&e), 0),
                 }
-                Err(_) => round.other,
+            } else {
+                // The naive way: look first, then create if it looked absent.
+                match facility::open(kind, name, Creation::OpenExisting, mode) {
+                    Ok(handle) => (Outcome::Found, slots::inode(&handle, name)),
+                    Err(e) if e.errno() == Errno::ENOENT => {
+                        std::thread::sleep(race.gap);
+                        match facility::open(kind, name, Creation::OpenOrCreate, mode) {
+                            Ok(handle) => (Outcome::Created, slots::inode(&handle, name)),
+                            Err(e) => (Outcome::failed(&e), 0),
+                        }
+                    }
+                    Err(e) => (Outcome::failed(&e), 0),
+                }
             }
         };
-        counter.fetch_add(1, Ordering::SeqCst);
+        // A termination signal waits until the attempt is over (and glibc's
+        // temporary file for a semaphore is gone), then ends the worker.
+        let (outcome, inode) = signals::deferred(attempt);
+        slot.put(outcome, inode);
         if done.post().is_err() {
             return 1;
         }

@@ -6,7 +6,10 @@
 //! unlink the stale object and create again, works; and nothing is left at the end.
 
 use demo_kit::facility::{self, label, tag, unique_name, ALL};
-use demo_kit::{Failure, Perror, Usage};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
 use ipc_core::{Creation, Errno, Mapping, Mode, Name, Signal};
@@ -24,48 +27,105 @@ fn main() {
     demo_kit::start_lab(&USAGE, |_, _| run());
 }
 
+/// How long the child may take to create its objects and say so.
+const REPORT_WITHIN: Duration = Duration::from_secs(10);
+
+// The layout of the anonymous shared mapping between parent and child.
+const GO: usize = 0;
+const REPORT: usize = 64; // 0 pending, CREATED, or FAILED
+const MESSAGE_LEN: usize = 72;
+const MESSAGE: usize = 128;
+const MAP_LEN: usize = 1024;
+const CREATED: u64 = 1;
+const FAILED: u64 = 2;
+
 fn run() -> Result<(), Failure> {
     let names: Vec<Name> = ALL
         .iter()
         .map(|&k| unique_name("forgotten_unlink", tag(k)))
         .collect();
     let mode = Mode::from_bits_truncate(0o600);
-    let mut shared = Mapping::anonymous(128).perror("mmap")?;
-    let go = shared.place_shared_semaphore(0, 0).perror("sem_init")?;
-    let created = shared.place_shared_semaphore(64, 0).perror("sem_init")?;
+    let mut shared = Mapping::anonymous(MAP_LEN).perror("mmap")?;
+    let go = shared.place_shared_semaphore(GO, 0).perror("sem_init")?;
     let go = shared.semaphore(go).perror("sem_init")?;
-    let created = shared.semaphore(created).perror("sem_init")?;
+    let report = shared.atomic_u64(REPORT).perror("atomic")?;
+    let message_len = shared.atomic_u64(MESSAGE_LEN).perror("atomic")?;
 
-    // The crashing child: create all three, say so, then wait to be killed.
+    // The crashing child: create all three, say so, then wait to be killed. If it
+    // cannot, it says which call failed and why, and exits.
     let (child, ()) = process::fork((), |()| {
         if go.wait().is_err() {
             return 1;
         }
-        let handles: Vec<_> = ALL
-            .iter()
-            .zip(&names)
-            .filter_map(|(&k, n)| facility::open(k, n, Creation::CreateExclusive, mode).ok())
-            .collect();
-        if handles.len() != ALL.len() || created.post().is_err() {
-            return 1;
+        let mut handles = Vec::new();
+        for (&kind, name) in ALL.iter().zip(&names) {
+            match facility::open(kind, name, Creation::CreateExclusive, mode) {
+                Ok(handle) => handles.push(handle),
+                Err(e) => {
+                    let text = format!("the child could not create its {}: {e}", label(kind));
+                    let text = &text.as_bytes()[..text.len().min(MAP_LEN - MESSAGE)];
+                    if shared.write(MESSAGE, text).is_ok() {
+                        message_len.store(text.len() as u64, Ordering::SeqCst);
+                    }
+                    report.store(FAILED, Ordering::SeqCst);
+                    return 1;
+                }
+            }
         }
+        report.store(CREATED, Ordering::SeqCst);
         loop {
-            std::thread::sleep(std::time::Duration::from_secs(1));
+            std::thread::sleep(Duration::from_secs(1));
         }
     })
     .perror("fork")?;
     // Installed after the fork (the queues need the helper thread, which a child
     // would not have). This process answers for the names the child creates.
-    cleanup::install(Strategy::HelperThread, None).perror("cleanup")?;
-    for (&kind, name) in ALL.iter().zip(&names) {
-        cleanup::answer_for(kind, name).perror("register")?;
+    let registered = cleanup::install(Strategy::HelperThread, None)
+        .perror("cleanup")
+        .and_then(|()| {
+            ALL.iter()
+                .zip(&names)
+                .try_for_each(|(&kind, name)| cleanup::answer_for(kind, name))
+                .perror("register")
+        })
+        .and_then(|()| go.post().perror("sem_post"));
+    if let Err(failure) = registered {
+        let _ = child.signal(Signal::SIGKILL);
+        let _ = child.wait();
+        return Err(failure);
     }
 
-    go.post().perror("sem_post")?;
-    created.wait().perror("sem_wait")?;
+    // A bounded wait: the child reports success or failure, or the time runs out.
+    let start = Instant::now();
+    let outcome = loop {
+        match report.load(Ordering::SeqCst) {
+            0 if start.elapsed() < REPORT_WITHIN => std::thread::sleep(Duration::from_millis(1)),
+            outcome => break outcome,
+        }
+    };
+    if outcome != CREATED {
+        let _ = child.signal(Signal::SIGKILL);
+        let status = child.wait().perror("waitpid")?;
+        let reason = if outcome == FAILED {
+            let mut text = vec![0u8; message_len.load(Ordering::SeqCst) as usize];
+            shared.read(MESSAGE, &mut text).perror("read")?;
+            String::from_utf8_lossy(&text).into_owned()
+        } else {
+            format!(
+                "the child did not create its objects within {} s ({status:?})",
+                REPORT_WITHIN.as_secs()
+            )
+        };
+        // What it did create is unlinked by the failure's cleanup (this process
+        // answers for every name).
+        return Err(Failure::message(format!("forgotten_unlink: {reason}")));
+    }
     child.signal(Signal::SIGKILL).perror("kill")?;
     let status = child.wait().perror("waitpid")?;
-    println!("the child created 3 objects and was killed: {status:?}");
+    outln!(
+        "the child created {} objects and was killed: {status:?}",
+        ALL.len()
+    )?;
     if status != ExitStatus::Signaled(Signal::SIGKILL) {
         return Err(Failure::message(
             "forgotten_unlink: the child was not killed by SIGKILL",
@@ -83,7 +143,7 @@ fn run() -> Result<(), Failure> {
         let retried = facility::unlink(kind, name).is_ok()
             && facility::open(kind, name, Creation::CreateExclusive, mode).is_ok();
         recovered += usize::from(retried);
-        println!(
+        outln!(
             "  {:<14} {name}: still there: {}; O_EXCL create: {}; unlink and retry: {}",
             label(kind),
             yes(alive),
@@ -92,7 +152,7 @@ fn run() -> Result<(), Failure> {
                 Err(e) => format!("{:?}", e.errno()),
             },
             if retried { "created" } else { "failed" }
-        );
+        )?;
         cleanup::unlink(kind, name).perror("unlink")?;
     }
     let left = ALL
@@ -100,10 +160,12 @@ fn run() -> Result<(), Failure> {
         .zip(&names)
         .filter(|(&k, n)| facility::open(k, n, Creation::OpenExisting, mode).is_ok())
         .count();
-    println!(
-        "verdict: after SIGKILL {survived}/3 objects outlived their creator; an O_EXCL create then failed \
-         with EEXIST {eexist}/3; unlink-and-retry recovered {recovered}/3; {left} left at the end"
-    );
+    let all = ALL.len();
+    outln!(
+        "verdict: after SIGKILL {survived}/{all} objects outlived their creator; an O_EXCL create \
+         then failed with EEXIST {eexist}/{all}; unlink-and-retry recovered {recovered}/{all}; \
+         {left} left at the end"
+    )?;
     Ok(())
 }
 

@@ -1,29 +1,99 @@
-//! The mapping survives close(fd): checked from the verdict.
+//! The mapping survives close(fd), and what it writes reaches the object: checked
+//! from the verdict, against a MAP_PRIVATE control.
 
-use demo_harness::{numbers, Lab};
+use std::process::{Command, Stdio};
+
+use demo_harness::{assert_lab_left_nothing, numbers, run_lab};
 use ipc_core::ObjectKind;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mmap_after_close");
+const TAGS: &[(ObjectKind, &str)] = &[(ObjectKind::SharedMemory, "shm")];
 
 #[test]
 fn the_mapping_outlives_the_descriptor() {
-    let lab = Lab::new(
-        "mmap_after_close",
-        env!("CARGO_BIN_EXE_mmap_after_close"),
-        &[(ObjectKind::SharedMemory, "shm")],
-    )
-    .run(&["--size", "8192"]);
-    // "after close(fd F) the mapping read back N/T bytes, fd F was reused by the
-    // next open, and /proc/self/maps still listed the object"
-    let n = numbers(&lab.verdict);
-    assert_eq!(n[1], n[2], "every byte read back: {}", lab.verdict);
-    assert!(
-        lab.verdict.contains(&format!("fd {} was reused", n[0])),
-        "{}",
-        lab.verdict
+    let lab = run_lab(BIN, &["--size", "8192"], "mmap_after_close", TAGS);
+    // "after close(fd F) D descriptors referred to the object and fd F was reused by
+    // the next open, yet /proc/self/maps still listed the object and a fresh open and
+    // map read back S/T bytes written through the mapping (P/T of the MAP_PRIVATE
+    // control's)"
+    let v = &lab.verdict;
+    let n = numbers(v);
+    let (fd, holders, shared, total, private) = (n[0], n[1], n[3], n[4], n[5]);
+    assert_eq!(
+        holders, 0,
+        "no descriptor may still refer to the object: {v}"
+    );
+    assert!(v.contains(&format!("fd {fd} was reused")), "{v}");
+    assert!(v.contains("/proc/self/maps still listed the object"), "{v}");
+    assert_eq!(
+        (shared, total),
+        (23, 23),
+        "every byte written after close must reach the object: {v}"
+    );
+    assert_eq!(
+        private, 0,
+        "the MAP_PRIVATE control must not reach the object: {v}"
+    );
+    assert!(lab.stdout.contains("mapped 8192 bytes MAP_SHARED"));
+    assert!(lab.stdout.contains(" rw-s "), "{}", lab.stdout);
+}
+
+/// A /dev/shm too small for the object: a clear ENOSPC failure naming the limit,
+/// not SIGBUS, and nothing left. Needs a mount namespace of its own (root, or
+/// inside /work/tools/iso).
+#[test]
+fn a_full_dev_shm_is_an_error_not_sigbus() {
+    let script = format!(
+        "mount -t tmpfs -o size=64k tmpfs /dev/shm || exit 99; {BIN} --size 1048576; \
+         echo \"status $?\"; ls -A /dev/shm"
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    if out.status.code() != Some(0) {
+        println!(
+            "skipped: cannot mount a small tmpfs on /dev/shm here (needs root or a user \
+             namespace): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return;
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stdout.trim(),
+        "status 1",
+        "exit 1 and nothing left in /dev/shm: {stdout}"
     );
     assert!(
-        lab.verdict.ends_with("still listed the object"),
-        "{}",
-        lab.verdict
+        stderr.contains("posix_fallocate") && stderr.contains("No space left on device"),
+        "{stderr}"
     );
-    assert!(lab.stdout.contains("mapped 8192 bytes"));
+    assert!(stderr.contains("the size of /dev/shm"), "{stderr}");
+}
+
+/// stdout to `/dev/full` or into a closed pipe: exit 1 with the reason, no panic,
+/// nothing left.
+#[test]
+fn an_unwritable_stdout_is_a_clean_failure() {
+    for full in [true, false] {
+        let mut command = Command::new(BIN);
+        command.stderr(Stdio::piped());
+        if full {
+            command.stdout(std::fs::File::create("/dev/full").unwrap());
+        } else {
+            command.stdout(Stdio::piped());
+        }
+        let mut child = command.spawn().unwrap();
+        drop(child.stdout.take()); // the reader is gone: a broken pipe
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("write to stdout failed"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_lab_left_nothing(pid, "mmap_after_close", TAGS);
+    }
 }

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use demo_kit::facility::unique_name;
-use demo_kit::{Failure, Perror, Usage};
+use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
 use ipc_core::{Access, Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions};
@@ -45,7 +45,7 @@ fn main() {
     });
 }
 
-fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
+fn run(requested: u64, timeout_ms: u64) -> Result<(), Failure> {
     let name = unique_name("nb_queue", "q");
     let options = MqOptions {
         creation: Creation::CreateExclusive,
@@ -53,14 +53,39 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
         nonblocking: true,
         mode: Mode::from_bits_truncate(0o600),
         capacity: Some(Capacity {
-            max_messages: max_messages as i64,
+            max_messages: requested as i64,
             message_size: MSG_SIZE as i64,
         }),
     };
-    let queue = cleanup::own(ObjectKind::MessageQueue, &name, || {
+    let opened = cleanup::own(ObjectKind::MessageQueue, &name, || {
         MessageQueue::open(&name, &options)
-    })
-    .perror("mq_open")?;
+    });
+    let queue = match opened {
+        Ok(queue) => queue,
+        // Say which limit refused the request, its value and where it is set.
+        Err(e) if e.limit().is_some() => {
+            return Err(Failure::message(format!(
+                "nb_queue: --max-messages {requested} refused: mq_open: {} ({})",
+                e.errno_text(),
+                e.limit().map(ToString::to_string).unwrap_or_default()
+            )))
+        }
+        Err(e) => return Err(e).perror("mq_open"),
+    };
+    // What the kernel made, not what was asked: mq_getattr.
+    let attributes = queue.attributes().perror("mq_getattr")?;
+    let max_messages = attributes.max_messages as u64;
+    let privileged = match ipc_core::limits::mqueue_sysctl("msg_max") {
+        Some(msg_max) if attributes.max_messages > msg_max => {
+            format!(" (above msg_max {msg_max}: allowed to a privileged process)")
+        }
+        _ => String::new(),
+    };
+    outln!(
+        "mq_open asked for mq_maxmsg {requested}, mq_msgsize {MSG_SIZE}; mq_getattr says \
+         mq_maxmsg {max_messages}, mq_msgsize {}{privileged}",
+        attributes.message_size
+    )?;
     let mut buf = [0u8; MSG_SIZE];
 
     // 1. Fill until EAGAIN.
@@ -71,10 +96,10 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
             Err(e) => break e,
         }
     };
-    println!(
-        "non-blocking send: {sent} messages, then {:?} (mq_maxmsg is {max_messages})",
+    outln!(
+        "non-blocking send: {sent} messages, then {:?} (mq_getattr: mq_maxmsg {max_messages})",
         full.errno()
-    );
+    )?;
 
     // 2. Drain until EAGAIN.
     let mut received = 0u64;
@@ -84,10 +109,10 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
             Err(e) => break e,
         }
     };
-    println!(
+    outln!(
         "non-blocking receive: {received} messages, then {:?}",
         empty.errno()
-    );
+    )?;
 
     // 3. Blocking, with deadlines.
     queue.set_nonblocking(false).perror("mq_setattr")?;
@@ -101,10 +126,10 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
     let deadline = Deadline::after(timeout).perror("clock_gettime")?;
     let send = queue.send_until(b"one too many", 0, &deadline);
     let send_ms = start.elapsed().as_millis();
-    println!(
+    outln!(
         "timed send on a full queue: {} after {send_ms} ms",
         errno_text(&send)
-    );
+    )?;
     for _ in 0..max_messages {
         queue.receive(&mut buf).perror("mq_receive")?;
     }
@@ -112,10 +137,10 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
     let deadline = Deadline::after(timeout).perror("clock_gettime")?;
     let receive = queue.receive_until(&mut buf, &deadline);
     let receive_ms = start.elapsed().as_millis();
-    println!(
+    outln!(
         "timed receive on an empty queue: {} after {receive_ms} ms",
         errno_text(&receive)
-    );
+    )?;
 
     // 4. Order: priorities 1, 5, 1, 5, 3 go in; 5, 5, 3, 1, 1 come out, FIFO within each.
     let input: [(&[u8], u32); 5] = [(b"a1", 1), (b"b1", 5), (b"a2", 1), (b"b2", 5), (b"c1", 3)];
@@ -133,10 +158,10 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
         }
     }
     let shown: Vec<String> = order.iter().map(|(t, p)| format!("{t}({p})")).collect();
-    println!(
+    outln!(
         "sent a1(1) b1(5) a2(1) b2(5) c1(3); received {}",
         shown.join(" ")
-    );
+    )?;
     let priorities: Vec<u32> = order.iter().map(|o| o.1).collect();
     let fifo =
         order.iter().map(|o| o.0.as_str()).collect::<Vec<_>>() == ["b1", "b2", "c1", "a1", "a2"];
@@ -146,8 +171,8 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
     let both_timed_out = [send.err(), receive.err()]
         .iter()
         .all(|e| e.as_ref().is_some_and(|e| e.errno() == Errno::ETIMEDOUT));
-    println!(
-        "verdict: non-blocking send hit {:?} after {sent} messages (mq_maxmsg {max_messages}) and receive hit {:?} \
+    outln!(
+        "verdict: non-blocking send hit {:?} after {sent} messages (mq_getattr: mq_maxmsg {max_messages}) and receive hit {:?} \
          after {received}; timed send and receive {} after {send_ms} and {receive_ms} ms (deadline {timeout_ms} ms); \
          priorities came out {:?}, {} within each",
         full.errno(),
@@ -155,7 +180,7 @@ fn run(max_messages: u64, timeout_ms: u64) -> Result<(), Failure> {
         if both_timed_out { "ended in ETIMEDOUT" } else { "did not both time out" },
         priorities,
         if fifo { "first in first out" } else { "NOT first in first out" }
-    );
+    )?;
     Ok(())
 }
 

@@ -4,10 +4,11 @@
 //! SIGKILL while holding it. Nothing gives it back: the value stays 0 and the
 //! parent's timed wait ends in `ETIMEDOUT`. POSIX named semaphores have no undo.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use demo_kit::facility::unique_name;
-use demo_kit::{Failure, Perror, Usage};
+use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
 use ipc_core::ObjectKind;
@@ -21,6 +22,9 @@ const USAGE: Usage = Usage {
     options: &[("--wait-ms", "500", "how long the parent waits for the lock")],
     steps: false,
 };
+
+/// How long the child may take to take the lock.
+const TAKE_WITHIN: Duration = Duration::from_secs(10);
 
 fn main() {
     // It forks and holds only a semaphore: the in-handler cleanup fits.
@@ -40,38 +44,53 @@ fn run(patience: Duration) -> Result<(), Failure> {
         Semaphore::open(&name, &options)
     })
     .perror("sem_open")?;
-    println!(
+    outln!(
         "created the lock {name} with value {}",
         lock.value().perror("sem_getvalue")?
-    );
+    )?;
 
-    let mut flag = Mapping::anonymous(64).perror("mmap")?;
-    let taken = flag.place_shared_semaphore(0, 0).perror("sem_init")?;
-    let taken = flag.semaphore(taken).perror("sem_init")?;
+    let flag = Mapping::anonymous(64).perror("mmap")?;
+    let taken = flag.atomic_u64(0).perror("atomic")?;
     let (holder, lock) = process::fork(lock, |lock| {
         // Take the lock, say so, and never give it back.
-        if lock.wait().is_err() || taken.post().is_err() {
+        if lock.wait().is_err() {
             return 1;
         }
+        taken.store(1, Ordering::SeqCst);
         loop {
             std::thread::sleep(Duration::from_secs(1));
         }
     })
     .perror("fork")?;
-    taken.wait().perror("sem_wait")?;
-    println!(
-        "the child took the lock: value {}",
-        lock.value().perror("sem_getvalue")?
-    );
+    // A bounded wait: the child takes the lock at once, or something is wrong.
+    let start = Instant::now();
+    while taken.load(Ordering::SeqCst) == 0 && start.elapsed() < TAKE_WITHIN {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let held = if taken.load(Ordering::SeqCst) == 1 {
+        Some(lock.value())
+    } else {
+        None
+    };
     holder.signal(Signal::SIGKILL).perror("kill")?;
     let status = holder.wait().perror("waitpid")?;
+    let Some(held) = held else {
+        return Err(Failure::message(format!(
+            "sem_no_undo: the child did not take the lock within {} s ({status:?})",
+            TAKE_WITHIN.as_secs()
+        )));
+    };
+    outln!(
+        "the child took the lock: value {}",
+        held.perror("sem_getvalue")?
+    )?;
     if status != ExitStatus::Signaled(Signal::SIGKILL) {
         return Err(Failure::message(
             "sem_no_undo: the holder was not killed by SIGKILL",
         ));
     }
     let after = lock.value().perror("sem_getvalue")?;
-    println!("the child died holding it ({status:?}): value {after}");
+    outln!("the child died holding it ({status:?}): value {after}")?;
 
     let start = Instant::now();
     let deadline = Deadline::after(patience).perror("clock_gettime")?;
@@ -81,14 +100,14 @@ fn run(patience: Duration) -> Result<(), Failure> {
         Ok(()) => "got the lock?!".to_owned(),
         Err(e) => format!("{:?} after {elapsed} ms", e.errno()),
     };
-    println!("sem_timedwait for {} ms: {outcome}", patience.as_millis());
+    outln!("sem_timedwait for {} ms: {outcome}", patience.as_millis())?;
     drop(lock);
     cleanup::unlink(ObjectKind::Semaphore, &name).perror("sem_unlink")?;
     let timed_out = waited.is_err_and(|e| e.errno() == Errno::ETIMEDOUT);
-    println!(
+    outln!(
         "verdict: the holder was killed with the lock taken; the value stayed {after} and the wait {} \
          after {elapsed} ms: no undo",
         if timed_out { "ended in ETIMEDOUT" } else { "did not time out" }
-    );
+    )?;
     Ok(())
 }

@@ -6,9 +6,9 @@
 //! makes new, distinct objects.
 
 use demo_kit::facility::{self, label, tag, unique_name, Handle, ALL};
-use demo_kit::{Failure, Perror, Usage};
+use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
-use ipc_core::process::{self, ExitStatus};
+use ipc_core::process::{self, Child, ExitStatus};
 use ipc_core::{Creation, Errno, Mapping, Mode, Name};
 
 const USAGE: Usage = Usage {
@@ -48,6 +48,7 @@ fn run() -> Result<(), Failure> {
         failed as i32
     })
     .perror("fork")?;
+    let mut unlinker = Unlinker(Some(unlinker));
     cleanup::install(Strategy::HelperThread, None).perror("cleanup")?;
 
     let mut held = Vec::new();
@@ -61,25 +62,29 @@ fn run() -> Result<(), Failure> {
     let Handle::Shm(shm) = &held[0] else {
         unreachable!()
     };
-    shm.set_len(64).perror("ftruncate")?;
+    // Reserved: on a full /dev/shm an ENOSPC error here, not a SIGBUS later.
+    shm.reserve(64).perror("posix_fallocate")?;
     let map = shm.map(64).perror("mmap")?;
-    println!(
+    outln!(
         "created and holding: {}",
         names
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    )?;
 
     gate.post().perror("sem_post")?;
-    let status = unlinker.wait().perror("waitpid")?;
+    let status = unlinker.wait()?;
     if status != ExitStatus::Exited(0) {
         return Err(Failure::message(format!(
             "unlink_while_open: the unlinking process ended with {status:?}"
         )));
     }
-    println!("another process (the child) unlinked all three names");
+    outln!(
+        "another process (the child) unlinked all {} names",
+        names.len()
+    )?;
 
     // 1. The holder's objects still work.
     let mut working = 0;
@@ -97,11 +102,11 @@ fn run() -> Result<(), Failure> {
                         .is_ok_and(|got| &buf[..got.len] == b"still here")
             }
         };
-        println!(
+        outln!(
             "  held {:<14} still works: {}",
             label(kind),
             if ok { "yes" } else { "NO" }
-        );
+        )?;
         working += usize::from(ok);
     }
 
@@ -110,10 +115,10 @@ fn run() -> Result<(), Failure> {
     for (&kind, name) in ALL.iter().zip(&names) {
         let result = facility::open(kind, name, Creation::OpenExisting, mode);
         let errno = result.as_ref().err().map(|e| e.errno());
-        println!(
+        outln!(
             "  open {name} without O_CREAT: {}",
             errno.map_or("opened?!".into(), |e| format!("{e:?}"))
-        );
+        )?;
         enoent += usize::from(errno == Some(Errno::ENOENT));
     }
 
@@ -136,19 +141,46 @@ fn run() -> Result<(), Failure> {
             Handle::Sem(sem) => sem.value().perror("sem_getvalue")? == 0,
             Handle::Mq(queue) => queue.attributes().perror("mq_getattr")?.current_messages == 0,
         };
-        println!(
+        outln!(
             "  create {name} again: a new object, distinct from the held one: {}",
             if differs { "yes" } else { "NO" }
-        );
+        )?;
         distinct += usize::from(differs);
         drop(new);
         cleanup::unlink(kind, name).perror("unlink")?;
     }
     drop(map);
     drop(held);
-    println!(
-        "verdict: after another process unlinked them, {working}/3 held objects kept working; \
-         opening the names without O_CREAT gave ENOENT {enoent}/3; O_CREAT made {distinct}/3 new, distinct objects"
-    );
+    let all = ALL.len();
+    outln!(
+        "verdict: after another process unlinked them, {working}/{all} held objects kept \
+         working; opening the names without O_CREAT gave ENOENT {enoent}/{all}; O_CREAT made \
+         {distinct}/{all} new, distinct objects"
+    )?;
     Ok(())
+}
+
+/// The unlinking child until it is waited for: if the lab fails before that (a
+/// create, or a write to stdout), it is killed and reaped instead of being left
+/// waiting at its gate.
+struct Unlinker(Option<Child>);
+
+impl Unlinker {
+    fn wait(&mut self) -> Result<ExitStatus, Failure> {
+        match self.0.take() {
+            Some(child) => child.wait().perror("waitpid"),
+            None => Err(Failure::message(
+                "unlink_while_open: the unlinker was already waited for",
+            )),
+        }
+    }
+}
+
+impl Drop for Unlinker {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            let _ = child.signal(ipc_core::Signal::SIGKILL);
+            let _ = child.wait();
+        }
+    }
 }
