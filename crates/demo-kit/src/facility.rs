@@ -49,27 +49,21 @@ pub fn open(kind: ObjectKind, name: &Name, creation: Creation, mode: Mode) -> Re
     Ok(match kind {
         ObjectKind::SharedMemory => Handle::Shm(SharedMemory::open(
             name,
-            &ShmOptions {
-                creation,
-                access: Access::ReadWrite,
-                mode,
-            },
+            &ShmOptions::new()
+                .creation(creation)
+                .access(Access::ReadWrite)
+                .mode((mode).bits()),
         )?),
         ObjectKind::Semaphore => Handle::Sem(Semaphore::open(
             name,
-            &SemOptions {
-                creation,
-                mode,
-                value: 0,
-            },
+            &SemOptions::new()
+                .creation(creation)
+                .mode((mode).bits())
+                .value(0),
         )?),
         ObjectKind::MessageQueue => Handle::Mq(MessageQueue::open(
             name,
-            &MqOptions {
-                creation,
-                mode,
-                ..MqOptions::default()
-            },
+            &MqOptions::new().creation(creation).mode((mode).bits()),
         )?),
     })
 }

@@ -7,16 +7,15 @@ use std::process::Stdio;
 use demo_kit::create_replacing_stale;
 use ipc_core::cleanup;
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Creation, Errno, Mode, Name, SharedMemory, ShmOptions};
+use ipc_core::{Access, Creation, Errno, Name, SharedMemory, ShmOptions};
 
 fn create(name: &Name) -> ipc_core::Result<SharedMemory> {
     SharedMemory::open(
         name,
-        &ShmOptions {
-            creation: Creation::CreateExclusive,
-            access: Access::ReadWrite,
-            mode: Mode::from_bits_truncate(0o600),
-        },
+        &ShmOptions::new()
+            .creation(Creation::CreateExclusive)
+            .access(Access::ReadWrite)
+            .mode(0o600),
     )
 }
 

@@ -12,9 +12,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ipc_core::ObjectKind;
-use ipc_core::{
-    Access, Capacity, Creation, MessageQueue, Mode, MqOptions, Name, SemOptions, Semaphore,
-};
+use ipc_core::{Access, Creation, MessageQueue, MqOptions, Name, SemOptions, Semaphore};
 
 const BATCH: u32 = 200_000;
 const ROUNDS: usize = 15;
@@ -54,25 +52,20 @@ fn main() {
     let mq_name = Name::new(&format!("/ipc_core_bench_{}_mq", std::process::id())).unwrap();
     let sem = Semaphore::open(
         &sem_name,
-        &SemOptions {
-            creation: Creation::CreateExclusive,
-            mode: Mode::from_bits_truncate(0o600),
-            value: 0,
-        },
+        &SemOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(0o600)
+            .value(0),
     )
     .unwrap();
     let queue = MessageQueue::open(
         &mq_name,
-        &MqOptions {
-            creation: Creation::CreateExclusive,
-            access: Access::ReadWrite,
-            nonblocking: false,
-            mode: Mode::from_bits_truncate(0o600),
-            capacity: Some(Capacity {
-                max_messages: 1,
-                message_size: 64,
-            }),
-        },
+        &MqOptions::new()
+            .creation(Creation::CreateExclusive)
+            .access(Access::ReadWrite)
+            .nonblocking(false)
+            .mode(0o600)
+            .capacity(1, 64),
     )
     .unwrap();
     // The same semaphore and queue, opened a second time through libc itself.

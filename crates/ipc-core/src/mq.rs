@@ -27,6 +27,7 @@ pub struct Capacity {
 
 /// How to open a queue: the `oflag`, `mode` and `attr` arguments of `mq_open`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MqOptions {
     /// `O_CREAT` / `O_EXCL`.
     pub creation: Creation,
@@ -85,6 +86,12 @@ impl MqOptions {
         self
     }
 
+    /// The size for a queue this call creates, or `None` for the system defaults.
+    pub fn capacity_from(mut self, capacity: Option<Capacity>) -> MqOptions {
+        self.capacity = capacity;
+        self
+    }
+
     /// `mq_maxmsg` and `mq_msgsize` for a queue this call creates.
     pub fn capacity(mut self, max_messages: libc::c_long, message_size: libc::c_long) -> MqOptions {
         self.capacity = Some(Capacity {
@@ -97,6 +104,7 @@ impl MqOptions {
 
 /// A queue's attributes, as `mq_getattr` reports them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MqAttributes {
     /// Whether this handle is non-blocking (`O_NONBLOCK` in `mq_flags`).
     pub nonblocking: bool,
@@ -121,6 +129,7 @@ impl MqAttributes {
 
 /// What [`MessageQueue::receive`] got: the message's length and priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Received {
     /// Bytes written to the start of the buffer.
     pub len: usize,

@@ -13,6 +13,7 @@ pub const SEM_NAME_MAX: usize = NAME_MAX - "sem.".len();
 
 /// Why a string is not a valid IPC object name.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NameError {
     /// The string is empty or is only `/`.
     Empty,

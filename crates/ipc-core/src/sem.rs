@@ -20,6 +20,7 @@ pub const SEM_VALUE_MAX: u32 = i32::MAX as u32;
 
 /// How to open a semaphore: the `oflag`, `mode` and `value` arguments of `sem_open`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SemOptions {
     /// `O_CREAT` / `O_EXCL`.
     pub creation: Creation,

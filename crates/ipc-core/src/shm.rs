@@ -26,6 +26,7 @@ use crate::open::{Access, Creation};
 
 /// How to open a shared memory object: the `oflag` and `mode` arguments of `shm_open`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShmOptions {
     /// `O_CREAT` / `O_EXCL`.
     pub creation: Creation,
@@ -74,6 +75,7 @@ impl ShmOptions {
 
 /// How [`SharedMemory::create`] sizes a new object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Sizing {
     /// `ftruncate`: sets the length; memory is taken as pages are first touched,
     /// and a full `/dev/shm` shows up later as `SIGBUS`.

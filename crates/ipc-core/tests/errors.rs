@@ -7,21 +7,17 @@ use std::time::Duration;
 use common::Scratch;
 use ipc_core::ObjectKind;
 use ipc_core::{
-    Access, Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, NameError,
-    Refusal, SemOptions, Semaphore, SharedMemory, ShmOptions, SEM_NAME_MAX,
+    Access, Creation, Deadline, Errno, MessageQueue, MqOptions, Name, NameError, Refusal,
+    SemOptions, Semaphore, SharedMemory, ShmOptions, SEM_NAME_MAX,
 };
 
 fn queue_options(creation: Creation, nonblocking: bool) -> MqOptions {
-    MqOptions {
-        creation,
-        access: Access::ReadWrite,
-        nonblocking,
-        mode: Mode::from_bits_truncate(0o600),
-        capacity: Some(Capacity {
-            max_messages: 2,
-            message_size: 16,
-        }),
-    }
+    MqOptions::new()
+        .creation(creation)
+        .access(Access::ReadWrite)
+        .nonblocking(nonblocking)
+        .mode(0o600)
+        .capacity(2, 16)
 }
 
 fn create_queue(scratch: &Scratch, nonblocking: bool) -> MessageQueue {
@@ -63,18 +59,12 @@ fn bad_names_are_refused_before_any_call() {
 fn the_longest_names_work() {
     let longest = Name::new(&format!("/{}", "x".repeat(255))).unwrap();
     let _longest = Scratch::named(ObjectKind::SharedMemory, longest.clone());
-    let create = ShmOptions {
-        creation: Creation::CreateExclusive,
-        ..ShmOptions::default()
-    };
+    let create = ShmOptions::new().creation(Creation::CreateExclusive);
     SharedMemory::open(&longest, &create).expect("a 255-byte shm name");
 
     let sem_name = Name::new(&format!("/{}", "y".repeat(SEM_NAME_MAX))).unwrap();
     let _sem = Scratch::named(ObjectKind::Semaphore, sem_name.clone());
-    let create = SemOptions {
-        creation: Creation::CreateExclusive,
-        ..SemOptions::default()
-    };
+    let create = SemOptions::new().creation(Creation::CreateExclusive);
     Semaphore::open(&sem_name, &create).expect("a 251-byte semaphore name");
 }
 
@@ -113,10 +103,7 @@ fn exclusive_create_of_an_existing_object_is_eexist() {
     MessageQueue::open(&q.name, &queue_options(Creation::OpenOrCreate, false)).unwrap();
 
     let s = Scratch::new(ObjectKind::Semaphore, "exists");
-    let create = SemOptions {
-        creation: Creation::CreateExclusive,
-        ..SemOptions::default()
-    };
+    let create = SemOptions::new().creation(Creation::CreateExclusive);
     let _sem = Semaphore::open(&s.name, &create).unwrap();
     assert_eq!(
         Semaphore::open(&s.name, &create).unwrap_err().errno(),
@@ -124,10 +111,7 @@ fn exclusive_create_of_an_existing_object_is_eexist() {
     );
 
     let m = Scratch::new(ObjectKind::SharedMemory, "exists");
-    let create = ShmOptions {
-        creation: Creation::CreateExclusive,
-        ..ShmOptions::default()
-    };
+    let create = ShmOptions::new().creation(Creation::CreateExclusive);
     let _shm = SharedMemory::open(&m.name, &create).unwrap();
     assert_eq!(
         SharedMemory::open(&m.name, &create).unwrap_err().errno(),
@@ -204,11 +188,10 @@ fn semaphore_waits_and_values() {
     let s = Scratch::new(ObjectKind::Semaphore, "values");
     let sem = Semaphore::open(
         &s.name,
-        &SemOptions {
-            creation: Creation::CreateExclusive,
-            mode: Mode::from_bits_truncate(0o600),
-            value: 1,
-        },
+        &SemOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(0o600)
+            .value(1),
     )
     .unwrap();
     assert_eq!(sem.value().unwrap(), 1);
@@ -223,11 +206,10 @@ fn semaphore_waits_and_values() {
     sem.wait().unwrap();
     assert_eq!(sem.value().unwrap(), 0);
 
-    let too_big = SemOptions {
-        creation: Creation::OpenOrCreate,
-        mode: Mode::from_bits_truncate(0o600),
-        value: ipc_core::SEM_VALUE_MAX + 1,
-    };
+    let too_big = SemOptions::new()
+        .creation(Creation::OpenOrCreate)
+        .mode(0o600)
+        .value(ipc_core::SEM_VALUE_MAX + 1);
     assert_eq!(
         Semaphore::open(&s.name, &too_big).unwrap_err().errno(),
         Errno::EINVAL
@@ -239,10 +221,7 @@ fn a_mapping_outlives_its_descriptor() {
     let m = Scratch::new(ObjectKind::SharedMemory, "map");
     let shm = SharedMemory::open(
         &m.name,
-        &ShmOptions {
-            creation: Creation::CreateExclusive,
-            ..ShmOptions::default()
-        },
+        &ShmOptions::new().creation(Creation::CreateExclusive),
     )
     .unwrap();
     shm.set_len(64).unwrap();
@@ -284,21 +263,11 @@ fn a_read_only_mapping_refuses_writes() {
     let m = Scratch::new(ObjectKind::SharedMemory, "ro");
     let shm = SharedMemory::open(
         &m.name,
-        &ShmOptions {
-            creation: Creation::CreateExclusive,
-            ..ShmOptions::default()
-        },
+        &ShmOptions::new().creation(Creation::CreateExclusive),
     )
     .unwrap();
     shm.set_len(16).unwrap();
-    let ro = SharedMemory::open(
-        &m.name,
-        &ShmOptions {
-            access: Access::ReadOnly,
-            ..ShmOptions::default()
-        },
-    )
-    .unwrap();
+    let ro = SharedMemory::open(&m.name, &ShmOptions::new().access(Access::ReadOnly)).unwrap();
     let map = ro.map(16).unwrap();
     assert_eq!(map.write(0, b"x").unwrap_err().errno(), Errno::EACCES);
     assert_eq!(ro.set_len(32).unwrap_err().errno(), Errno::EINVAL);

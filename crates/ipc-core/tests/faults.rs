@@ -18,8 +18,8 @@ use demo_harness::needs;
 use ipc_core::process::{fork, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{
-    Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, Refusal, SemOptions,
-    Semaphore, SharedMemory, ShmOptions, Sizing, SEM_VALUE_MAX,
+    Creation, Deadline, Errno, MessageQueue, Mode, MqOptions, Name, Refusal, SemOptions, Semaphore,
+    SharedMemory, ShmOptions, Sizing, SEM_VALUE_MAX,
 };
 use nix::sys::resource::{setrlimit, Resource};
 
@@ -144,15 +144,10 @@ fn queues_max_is_enospc_naming_queues_max() {
         if !needs::drop_root(65534) {
             return 11;
         }
-        let options = MqOptions {
-            creation: Creation::CreateExclusive,
-            mode: private(),
-            capacity: Some(Capacity {
-                max_messages: 1,
-                message_size: 16,
-            }),
-            ..MqOptions::default()
-        };
+        let options = MqOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(private().bits())
+            .capacity(1, 16);
         let first = MessageQueue::open(&Name::new("/faults_q1").unwrap(), &options);
         let second = MessageQueue::open(&Name::new("/faults_q2").unwrap(), &options);
         match (first, second) {
@@ -172,10 +167,7 @@ fn queues_max_is_enospc_naming_queues_max() {
 fn rlimit_nofile_is_emfile_naming_rlimit_nofile() {
     let m = Scratch::new(ObjectKind::SharedMemory, "nofile");
     let q = Scratch::new(ObjectKind::MessageQueue, "nofile");
-    let options = ShmOptions {
-        creation: Creation::OpenOrCreate,
-        ..ShmOptions::default()
-    };
+    let options = ShmOptions::new().creation(Creation::OpenOrCreate);
     let status = in_child(|| {
         // The limit at the lowest free descriptor number: the next open needs that
         // number, which the limit no longer allows.
@@ -191,11 +183,9 @@ fn rlimit_nofile_is_emfile_naming_rlimit_nofile() {
             Err(e) if names(&e, Errno::EMFILE, "RLIMIT_NOFILE") => 0,
             _ => 11,
         };
-        let queue_options = MqOptions {
-            creation: Creation::OpenOrCreate,
-            mode: private(),
-            ..MqOptions::default()
-        };
+        let queue_options = MqOptions::new()
+            .creation(Creation::OpenOrCreate)
+            .mode(private().bits());
         let mq = match MessageQueue::open(&q.name, &queue_options) {
             Err(e) if names(&e, Errno::EMFILE, "RLIMIT_NOFILE") => 0,
             _ => 12,
@@ -213,15 +203,10 @@ fn rlimit_msgqueue_is_emfile_naming_rlimit_msgqueue() {
         if setrlimit(Resource::RLIMIT_MSGQUEUE, 1000, 1000).is_err() || !needs::drop_root(65533) {
             return 10;
         }
-        let options = MqOptions {
-            creation: Creation::CreateExclusive,
-            mode: private(),
-            capacity: Some(Capacity {
-                max_messages: 10,
-                message_size: 1024,
-            }),
-            ..MqOptions::default()
-        };
+        let options = MqOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(private().bits())
+            .capacity(10, 1024);
         match MessageQueue::open(&q.name, &options) {
             Err(e)
                 if names(&e, Errno::EMFILE, "RLIMIT_MSGQUEUE")
@@ -242,15 +227,10 @@ fn msg_max_is_einval_naming_msg_max() {
         if !needs::drop_root(65534) {
             return 10;
         }
-        let options = MqOptions {
-            creation: Creation::CreateExclusive,
-            mode: private(),
-            capacity: Some(Capacity {
-                max_messages: msg_max + 1,
-                message_size: 16,
-            }),
-            ..MqOptions::default()
-        };
+        let options = MqOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(private().bits())
+            .capacity(msg_max + 1, 16);
         match MessageQueue::open(&q.name, &options) {
             Err(e)
                 if names(&e, Errno::EINVAL, "msg_max")
@@ -268,12 +248,10 @@ fn priorities_and_semaphore_values_beyond_their_limits() {
     let q = Scratch::new(ObjectKind::MessageQueue, "prio");
     let queue = MessageQueue::open(
         &q.name,
-        &MqOptions {
-            creation: Creation::CreateExclusive,
-            mode: private(),
-            nonblocking: true,
-            ..MqOptions::default()
-        },
+        &MqOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(private().bits())
+            .nonblocking(true),
     )
     .unwrap();
     let e = queue.send(b"x", ipc_core::limits::MQ_PRIO_MAX).unwrap_err();
@@ -286,17 +264,13 @@ fn priorities_and_semaphore_values_beyond_their_limits() {
     queue.send(b"x", ipc_core::limits::MQ_PRIO_MAX - 1).unwrap();
 
     let s = Scratch::new(ObjectKind::Semaphore, "value");
-    let too_big = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: private(),
-        value: SEM_VALUE_MAX + 1,
-    };
+    let too_big = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(private().bits())
+        .value(SEM_VALUE_MAX + 1);
     let e = Semaphore::open(&s.name, &too_big).unwrap_err();
     assert!(names(&e, Errno::EINVAL, "SEM_VALUE_MAX"), "{e}");
-    let at_max = SemOptions {
-        value: SEM_VALUE_MAX,
-        ..too_big
-    };
+    let at_max = too_big.value(SEM_VALUE_MAX);
     let sem = Semaphore::open(&s.name, &at_max).unwrap();
     let e = sem.post().unwrap_err();
     assert!(names(&e, Errno::EOVERFLOW, "SEM_VALUE_MAX"), "{e}");
@@ -307,11 +281,10 @@ fn bad_and_passed_deadlines() {
     let s = Scratch::new(ObjectKind::Semaphore, "deadline");
     let sem = Semaphore::open(
         &s.name,
-        &SemOptions {
-            creation: Creation::CreateExclusive,
-            mode: private(),
-            value: 0,
-        },
+        &SemOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(private().bits())
+            .value(0),
     )
     .unwrap();
     let bad = Deadline::from_parts(1, 1_000_000_000);
@@ -330,11 +303,9 @@ fn bad_and_passed_deadlines() {
     let q = Scratch::new(ObjectKind::MessageQueue, "deadline");
     let queue = MessageQueue::open(
         &q.name,
-        &MqOptions {
-            creation: Creation::CreateExclusive,
-            mode: private(),
-            ..MqOptions::default()
-        },
+        &MqOptions::new()
+            .creation(Creation::CreateExclusive)
+            .mode(private().bits()),
     )
     .unwrap();
     let mut buf = vec![0u8; 8192];

@@ -108,14 +108,7 @@ fn read_only_mapping() {
     )
     .unwrap();
     drop(shm);
-    let view = SharedMemory::open(
-        &m.name,
-        &ShmOptions {
-            access: Access::ReadOnly,
-            ..ShmOptions::default()
-        },
-    )
-    .unwrap();
+    let view = SharedMemory::open(&m.name, &ShmOptions::new().access(Access::ReadOnly)).unwrap();
     let mut map = view.map(4096).unwrap();
     assert!(!map.is_writable());
     assert_eq!(refusal(map.atomic_u64(0)), Refusal::ReadOnly);
@@ -371,10 +364,7 @@ fn registry_under_threads() {
                         let shm = cleanup::own(ObjectKind::SharedMemory, &name, || {
                             SharedMemory::open(
                                 &name,
-                                &ShmOptions {
-                                    creation: Creation::CreateExclusive,
-                                    ..ShmOptions::default()
-                                },
+                                &ShmOptions::new().creation(Creation::CreateExclusive),
                             )
                         })
                         .unwrap();

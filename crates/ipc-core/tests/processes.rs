@@ -14,8 +14,8 @@ use ipc_core::cleanup;
 use ipc_core::process::{fork, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{
-    Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions, SemOptions, Semaphore,
-    SharedMemory, ShmOptions,
+    Access, Creation, Errno, MessageQueue, Mode, MqOptions, SemOptions, Semaphore, SharedMemory,
+    ShmOptions,
 };
 use nix::unistd::{setgid, setuid, Gid, Uid};
 
@@ -91,31 +91,27 @@ fn another_user_cannot_open_0600_objects() {
     let private = Mode::from_bits_truncate(0o600);
 
     let m = Scratch::new(ObjectKind::SharedMemory, "perm");
-    let create = ShmOptions {
-        creation: Creation::CreateExclusive,
-        access: Access::ReadWrite,
-        mode: private,
-    };
+    let create = ShmOptions::new()
+        .creation(Creation::CreateExclusive)
+        .access(Access::ReadWrite)
+        .mode(private.bits());
     let _shm = SharedMemory::open(&m.name, &create).unwrap();
     let status = as_nobody(|| code(SharedMemory::open(&m.name, &ShmOptions::default())));
     assert_eq!(status, ExitStatus::Exited(libc::EACCES));
 
     let q = Scratch::new(ObjectKind::MessageQueue, "perm");
-    let create = MqOptions {
-        creation: Creation::CreateExclusive,
-        mode: private,
-        ..MqOptions::default()
-    };
+    let create = MqOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(private.bits());
     let _queue = MessageQueue::open(&q.name, &create).unwrap();
     let status = as_nobody(|| code(MessageQueue::open(&q.name, &MqOptions::default())));
     assert_eq!(status, ExitStatus::Exited(libc::EACCES));
 
     let s = Scratch::new(ObjectKind::Semaphore, "perm");
-    let create = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: private,
-        value: 0,
-    };
+    let create = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(private.bits())
+        .value(0);
     let _sem = Semaphore::open(&s.name, &create).unwrap();
     let status = as_nobody(|| code(Semaphore::open(&s.name, &SemOptions::default())));
     assert_eq!(status, ExitStatus::Exited(libc::EACCES));
@@ -132,15 +128,10 @@ fn max_messages_above_msg_max_is_einval_for_an_unprivileged_user() {
         .parse()
         .unwrap();
     let q = Scratch::new(ObjectKind::MessageQueue, "msgmax");
-    let options = MqOptions {
-        creation: Creation::CreateExclusive,
-        mode: Mode::from_bits_truncate(0o600),
-        capacity: Some(Capacity {
-            max_messages: msg_max + 1,
-            message_size: 64,
-        }),
-        ..MqOptions::default()
-    };
+    let options = MqOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(0o600)
+        .capacity(msg_max + 1, 64);
     let status = unprivileged(|| code(MessageQueue::open(&q.name, &options)));
     assert_eq!(status, ExitStatus::Exited(libc::EINVAL));
     // Only CAP_SYS_RESOURCE may go past msg_max (up to the kernel's hard limit).
@@ -178,10 +169,7 @@ fn fork_hands_values_to_the_child_and_back_to_the_parent() {
     let m = Scratch::new(ObjectKind::SharedMemory, "fork");
     let shm = SharedMemory::open(
         &m.name,
-        &ShmOptions {
-            creation: Creation::CreateExclusive,
-            ..ShmOptions::default()
-        },
+        &ShmOptions::new().creation(Creation::CreateExclusive),
     )
     .unwrap();
     shm.set_len(32).unwrap();
@@ -203,10 +191,7 @@ fn fork_hands_values_to_the_child_and_back_to_the_parent() {
 
 fn a_child_never_unlinks_what_its_parent_owns() {
     let m = Scratch::new(ObjectKind::SharedMemory, "owned");
-    let create = ShmOptions {
-        creation: Creation::CreateExclusive,
-        ..ShmOptions::default()
-    };
+    let create = ShmOptions::new().creation(Creation::CreateExclusive);
     let shm = cleanup::own(ObjectKind::SharedMemory, &m.name, || {
         SharedMemory::open(&m.name, &create)
     })
@@ -235,10 +220,7 @@ fn a_child_never_unlinks_what_its_parent_owns() {
 
 fn each_strategy_refuses_what_it_cannot_clean_up() {
     let q = Scratch::new(ObjectKind::MessageQueue, "strategy");
-    let create = MqOptions {
-        creation: Creation::CreateExclusive,
-        ..MqOptions::default()
-    };
+    let create = MqOptions::new().creation(Creation::CreateExclusive);
     // In a child, so this test process keeps no handler or thread.
     let (child, ()) = fork((), |()| {
         cleanup::install(cleanup::Strategy::InHandler, None).unwrap();

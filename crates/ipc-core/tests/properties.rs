@@ -54,7 +54,7 @@ proptest! {
     #[test]
     fn any_size_sets_a_length_or_fails_cleanly(size in prop_oneof![0u64..1 << 20, any::<u64>()]) {
         let m = Scratch::new(ObjectKind::SharedMemory, "size");
-        let options = ShmOptions { creation: Creation::CreateExclusive, ..ShmOptions::default() };
+        let options = ShmOptions::new().creation(Creation::CreateExclusive);
         let shm = SharedMemory::open(&m.name, &options).unwrap();
         match shm.set_len(size) {
             Ok(()) => prop_assert_eq!(shm.size().unwrap(), size),

@@ -14,7 +14,7 @@ use common::single_threaded::{run, Case};
 use common::Scratch;
 use ipc_core::process::{fork, Child, ExitStatus};
 use ipc_core::ObjectKind;
-use ipc_core::{termination, Creation, Deadline, Errno, Mode, SemOptions, Semaphore};
+use ipc_core::{termination, Creation, Deadline, Errno, SemOptions, Semaphore};
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 
 fn main() -> ExitCode {
@@ -55,11 +55,10 @@ fn child_setup() {
 
 fn semaphore(tag: &str) -> (Scratch, Semaphore) {
     let s = Scratch::new(ObjectKind::Semaphore, tag);
-    let options = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: Mode::from_bits_truncate(0o600),
-        value: 0,
-    };
+    let options = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(0o600)
+        .value(0);
     let sem = Semaphore::open(&s.name, &options).unwrap();
     (s, sem)
 }

@@ -58,13 +58,12 @@ pub fn mq(command: MqCommand) -> Result<(), Failure> {
                     ),
                 }),
             };
-            let options = MqOptions {
-                creation: creation(&create),
-                access: Access::ReadWrite,
-                nonblocking: false,
-                mode: create.mode,
-                capacity,
-            };
+            let options = MqOptions::new()
+                .creation(creation(&create))
+                .access(Access::ReadWrite)
+                .nonblocking(false)
+                .mode((create.mode).bits())
+                .capacity_from(capacity);
             // An EINVAL here names the limit it met (msg_max or msgsize_max).
             MessageQueue::open(&create.name, &options)?;
             Ok(())
@@ -176,12 +175,10 @@ fn open_queue(
     access: Access,
     how: &WaitArgs,
 ) -> Result<MessageQueue, Failure> {
-    let options = MqOptions {
-        creation: Creation::OpenExisting,
-        access,
-        nonblocking: how.nonblock,
-        ..MqOptions::default()
-    };
+    let options = MqOptions::new()
+        .creation(Creation::OpenExisting)
+        .access(access)
+        .nonblocking(how.nonblock);
     Ok(MessageQueue::open(name, &options)?)
 }
 
@@ -226,11 +223,9 @@ fn give_back(queue: &MessageQueue, message: &[u8], priority: u32, errno: Errno) 
 /// write-only descriptor), waiting at most [`GIVE_BACK_WAIT`] for room.
 fn resend(queue: &MessageQueue, message: &[u8], priority: u32) -> Result<(), Error> {
     let deadline = Deadline::after(GIVE_BACK_WAIT)?;
-    let options = MqOptions {
-        creation: Creation::OpenExisting,
-        access: Access::WriteOnly,
-        ..MqOptions::default()
-    };
+    let options = MqOptions::new()
+        .creation(Creation::OpenExisting)
+        .access(Access::WriteOnly);
     // A read-write descriptor sends; a read-only one fails with EBADF.
     queue.set_nonblocking(false)?;
     match queue.send_until(message, priority, &deadline) {
@@ -261,11 +256,10 @@ pub fn sem(command: SemCommand) -> Result<(), Failure> {
     let open = |name: &ipc_core::Name| Semaphore::open(name, &SemOptions::default());
     match command {
         SemCommand::Create { create, value } => {
-            let options = SemOptions {
-                creation: creation(&create),
-                mode: create.mode,
-                value,
-            };
+            let options = SemOptions::new()
+                .creation(creation(&create))
+                .mode((create.mode).bits())
+                .value(value);
             Semaphore::open(&create.name, &options)?;
             Ok(())
         }
@@ -326,10 +320,7 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
             offset,
             length,
         } => {
-            let options = ShmOptions {
-                access: Access::ReadOnly,
-                ..ShmOptions::default()
-            };
+            let options = ShmOptions::new().access(Access::ReadOnly);
             let shm = SharedMemory::open(&name, &options)?;
             let size = shm.size()?;
             if offset > size {

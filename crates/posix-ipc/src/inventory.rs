@@ -474,12 +474,10 @@ fn set_holders(object: &mut Object, scan: &Scan) {
 
 /// Opens a queue read-only and non-blocking, only to look at it.
 fn open_queue_quietly(name: &Name) -> Option<MessageQueue> {
-    let options = MqOptions {
-        creation: Creation::OpenExisting,
-        access: Access::ReadOnly,
-        nonblocking: true,
-        ..MqOptions::default()
-    };
+    let options = MqOptions::new()
+        .creation(Creation::OpenExisting)
+        .access(Access::ReadOnly)
+        .nonblocking(true);
     MessageQueue::open(name, &options).ok()
 }
 

@@ -271,11 +271,9 @@ fn holders_are_listed_and_clean_spares_held_objects() {
     let name = Name::new(held.name()).unwrap();
     let shm = SharedMemory::open(
         &name,
-        &ShmOptions {
-            creation: Creation::OpenExisting,
-            access: Access::ReadWrite,
-            ..ShmOptions::default()
-        },
+        &ShmOptions::new()
+            .creation(Creation::OpenExisting)
+            .access(Access::ReadWrite),
     )
     .unwrap();
     let map = shm.map(16).unwrap();

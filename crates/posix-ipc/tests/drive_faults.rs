@@ -115,11 +115,9 @@ fn stderr(out: &Output) -> String {
 /// The queue's messages, taken in order with their priorities (through ipc-core,
 /// not the tool under test).
 fn drain(q: &Scratch) -> Vec<(u32, Vec<u8>)> {
-    let options = MqOptions {
-        creation: Creation::OpenExisting,
-        nonblocking: true,
-        ..MqOptions::default()
-    };
+    let options = MqOptions::new()
+        .creation(Creation::OpenExisting)
+        .nonblocking(true);
     let queue = MessageQueue::open(&q.ipc_name(), &options).unwrap();
     let mut buf = vec![0u8; queue.attributes().unwrap().message_size as usize];
     let mut got = Vec::new();
@@ -130,10 +128,7 @@ fn drain(q: &Scratch) -> Vec<(u32, Vec<u8>)> {
 }
 
 fn send(q: &Scratch, message: &[u8], priority: u32) {
-    let options = MqOptions {
-        creation: Creation::OpenExisting,
-        ..MqOptions::default()
-    };
+    let options = MqOptions::new().creation(Creation::OpenExisting);
     MessageQueue::open(&q.ipc_name(), &options)
         .unwrap()
         .send(message, priority)

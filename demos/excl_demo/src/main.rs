@@ -58,11 +58,10 @@ fn main() {
 }
 
 fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
-    let create = ShmOptions {
-        creation: Creation::CreateExclusive,
-        access: Access::ReadWrite,
-        mode: Mode::S_IRUSR | Mode::S_IWUSR,
-    };
+    let create = ShmOptions::new()
+        .creation(Creation::CreateExclusive)
+        .access(Access::ReadWrite)
+        .mode((Mode::S_IRUSR | Mode::S_IWUSR).bits());
     steps.pause(&CREATE);
     // Owned for the cleanup only while this run creates it: interrupted half-way,
     // it is removed; finished, it is released and stays.
@@ -82,11 +81,10 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
         Err(e) if e.errno() == Errno::EEXIST => {
             outln!("Already exists, opening...")?;
             steps.pause(&OPEN);
-            let existing = ShmOptions {
-                creation: Creation::OpenExisting,
-                access: Access::ReadWrite,
-                mode: Mode::empty(),
-            };
+            let existing = ShmOptions::new()
+                .creation(Creation::OpenExisting)
+                .access(Access::ReadWrite)
+                .mode((Mode::empty()).bits());
             SharedMemory::open(name, &existing).perror("shm_open (open existing) failed")?
         }
         Err(e) => return Err(e).perror("shm_open (create exclusive) failed"),

@@ -13,7 +13,7 @@ use demo_kit::facility::unique_name;
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Creation, Mode, SharedMemory, ShmOptions};
+use ipc_core::{Access, Creation, SharedMemory, ShmOptions};
 
 use private_map::PrivateMapping;
 
@@ -81,11 +81,10 @@ fn bytes_in_object(shm: &SharedMemory, offset: usize, expected: &[u8]) -> Result
 fn run(size: u64) -> Result<(), Failure> {
     let name = unique_name("mmap_after_close", "shm");
     let file = String::from_utf8_lossy(name.without_slash()).into_owned();
-    let options = ShmOptions {
-        creation: Creation::CreateExclusive,
-        access: Access::ReadWrite,
-        mode: Mode::from_bits_truncate(0o600),
-    };
+    let options = ShmOptions::new()
+        .creation(Creation::CreateExclusive)
+        .access(Access::ReadWrite)
+        .mode(0o600);
     let shm = cleanup::own(ObjectKind::SharedMemory, &name, || {
         SharedMemory::open(&name, &options)
     })
@@ -136,11 +135,9 @@ fn run(size: u64) -> Result<(), Failure> {
     // Read back through the object: a fresh open and map, as another process would.
     let fresh = SharedMemory::open(
         &name,
-        &ShmOptions {
-            creation: Creation::OpenExisting,
-            access: Access::ReadOnly,
-            ..ShmOptions::default()
-        },
+        &ShmOptions::new()
+            .creation(Creation::OpenExisting)
+            .access(Access::ReadOnly),
     )
     .perror("shm_open")?;
     let shared_back = bytes_in_object(&fresh, 0, TEXT)?;

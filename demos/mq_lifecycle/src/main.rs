@@ -9,7 +9,7 @@
 use demo_kit::{create_replacing_stale, errln, outln, Failure, Perror, Step, Steps, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Capacity, Creation, MessageQueue, Mode, MqOptions};
+use ipc_core::{Access, Creation, MessageQueue, MqOptions};
 
 const MQ_NAME: &str = "/ep_mq_lifecycle";
 const MSG_SIZE: usize = 128;
@@ -69,16 +69,12 @@ fn main() {
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
     let name = demo_kit::names::object_name(MQ_NAME);
-    let options = MqOptions {
-        creation: Creation::CreateExclusive,
-        access: Access::ReadWrite,
-        nonblocking: false,
-        mode: Mode::from_bits_truncate(0o644),
-        capacity: Some(Capacity {
-            max_messages: MAX_MSGS,
-            message_size: MSG_SIZE as i64,
-        }),
-    };
+    let options = MqOptions::new()
+        .creation(Creation::CreateExclusive)
+        .access(Access::ReadWrite)
+        .nonblocking(false)
+        .mode(0o644)
+        .capacity(MAX_MSGS, MSG_SIZE as i64);
 
     // Step 1: create.
     steps.pause(&CREATE);

@@ -7,7 +7,7 @@
 use demo_kit::{errln, outln, Failure, Perror, Step, Steps, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Capacity, Creation, Errno, MessageQueue, Mode, MqOptions};
+use ipc_core::{Access, Creation, Errno, MessageQueue, MqOptions};
 
 const MQ_NAME: &str = "/ep_nonblock_mq";
 const MSG_SIZE: usize = 128;
@@ -56,16 +56,12 @@ fn main() {
 
 fn run(steps: &mut Steps) -> Result<(), Failure> {
     let name = demo_kit::names::object_name(MQ_NAME);
-    let options = MqOptions {
-        creation: Creation::OpenOrCreate,
-        access: Access::ReadWrite,
-        nonblocking: true,
-        mode: Mode::from_bits_truncate(0o644),
-        capacity: Some(Capacity {
-            max_messages: 5,
-            message_size: MSG_SIZE as i64,
-        }),
-    };
+    let options = MqOptions::new()
+        .creation(Creation::OpenOrCreate)
+        .access(Access::ReadWrite)
+        .nonblocking(true)
+        .mode(0o644)
+        .capacity(5, MSG_SIZE as i64);
 
     steps.pause(&OPEN);
     let queue = cleanup::own(ObjectKind::MessageQueue, &name, || {

@@ -11,7 +11,7 @@ use demo_kit::facility::unique_name;
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
-use ipc_core::{Access, Capacity, Creation, Deadline, Errno, MessageQueue, Mode, MqOptions};
+use ipc_core::{Access, Creation, Deadline, Errno, MessageQueue, MqOptions};
 
 const USAGE: Usage = Usage {
     name: "nb_queue",
@@ -47,16 +47,12 @@ fn main() {
 
 fn run(requested: u64, timeout_ms: u64) -> Result<(), Failure> {
     let name = unique_name("nb_queue", "q");
-    let options = MqOptions {
-        creation: Creation::CreateExclusive,
-        access: Access::ReadWrite,
-        nonblocking: true,
-        mode: Mode::from_bits_truncate(0o600),
-        capacity: Some(Capacity {
-            max_messages: requested as i64,
-            message_size: MSG_SIZE as i64,
-        }),
-    };
+    let options = MqOptions::new()
+        .creation(Creation::CreateExclusive)
+        .access(Access::ReadWrite)
+        .nonblocking(true)
+        .mode(0o600)
+        .capacity(requested as i64, MSG_SIZE as i64);
     let opened = cleanup::own(ObjectKind::MessageQueue, &name, || {
         MessageQueue::open(&name, &options)
     });

@@ -12,7 +12,7 @@ use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
 use ipc_core::ObjectKind;
-use ipc_core::{Creation, Deadline, Errno, Mapping, Mode, SemOptions, Semaphore, Signal};
+use ipc_core::{Creation, Deadline, Errno, Mapping, SemOptions, Semaphore, Signal};
 
 const USAGE: Usage = Usage {
     name: "sem_no_undo",
@@ -35,11 +35,10 @@ fn main() {
 
 fn run(patience: Duration) -> Result<(), Failure> {
     let name = unique_name("sem_no_undo", "lock");
-    let options = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: Mode::from_bits_truncate(0o600),
-        value: 1,
-    };
+    let options = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(0o600)
+        .value(1);
     let lock = cleanup::own(ObjectKind::Semaphore, &name, || {
         Semaphore::open(&name, &options)
     })

@@ -12,7 +12,7 @@ use demo_kit::{
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process;
 use ipc_core::ObjectKind;
-use ipc_core::{Creation, Mode, Name, SemOptions, Semaphore};
+use ipc_core::{Creation, Name, SemOptions, Semaphore};
 
 const SEM_EMPTY: &str = "/ep_sem_empty";
 const SEM_FULL: &str = "/ep_sem_full";
@@ -64,11 +64,10 @@ fn main() {
 /// `sem_open(name, O_CREAT|O_EXCL, 0644, value)`; a semaphore left by a crashed run
 /// is unlinked and created again (the C program fails with EEXIST instead).
 fn create(name: &Name, value: u32) -> Result<Semaphore, Failure> {
-    let options = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: Mode::from_bits_truncate(0o644),
-        value,
-    };
+    let options = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(0o644)
+        .value(value);
     create_replacing_stale("sem_producer_consumer", ObjectKind::Semaphore, name, || {
         Semaphore::open(name, &options)
     })

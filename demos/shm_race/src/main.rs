@@ -154,11 +154,10 @@ fn main() {
 fn run(procs: u64, increments: u64) -> Result<(), Failure> {
     let shm_name = unique_name("shm_race", "counter");
     let sem_name = unique_name("shm_race", "lock");
-    let options = ShmOptions {
-        creation: Creation::CreateExclusive,
-        access: Access::ReadWrite,
-        mode: Mode::from_bits_truncate(0o600),
-    };
+    let options = ShmOptions::new()
+        .creation(Creation::CreateExclusive)
+        .access(Access::ReadWrite)
+        .mode(0o600);
     let shm = cleanup::own(ObjectKind::SharedMemory, &shm_name, || {
         SharedMemory::open(&shm_name, &options)
     })
@@ -169,11 +168,10 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
     drop(shm);
     let mutex = map.place_shared_mutex(MUTEX).perror("pthread_mutex_init")?;
     let gate = map.place_shared_semaphore(GATE, 0).perror("sem_init")?;
-    let sem_options = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: Mode::from_bits_truncate(0o600),
-        value: 1,
-    };
+    let sem_options = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(0o600)
+        .value(1);
     let lock = cleanup::own(ObjectKind::Semaphore, &sem_name, || {
         Semaphore::open(&sem_name, &sem_options)
     })

@@ -80,11 +80,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
     let sem_name = demo_kit::names::object_name(SEM_NAME);
 
     steps.pause(&OPEN);
-    let shm_options = ShmOptions {
-        creation: Creation::OpenOrCreate,
-        access: Access::ReadWrite,
-        mode: Mode::S_IRUSR | Mode::S_IWUSR,
-    };
+    let shm_options = ShmOptions::new()
+        .creation(Creation::OpenOrCreate)
+        .access(Access::ReadWrite)
+        .mode((Mode::S_IRUSR | Mode::S_IWUSR).bits());
     let shm = cleanup::own(ObjectKind::SharedMemory, &shm_name, || {
         SharedMemory::open(&shm_name, &shm_options)
     })
@@ -152,11 +151,10 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
 /// `sem_open(name, O_CREAT|O_EXCL, 0644, 1)`; a lock left by a crashed run is
 /// unlinked and created again (the C program fails with EEXIST instead).
 fn create_lock(name: &Name) -> Result<Semaphore, Failure> {
-    let options = SemOptions {
-        creation: Creation::CreateExclusive,
-        mode: Mode::from_bits_truncate(0o644),
-        value: 1,
-    };
+    let options = SemOptions::new()
+        .creation(Creation::CreateExclusive)
+        .mode(0o644)
+        .value(1);
     create_replacing_stale("shm_with_sem", ObjectKind::Semaphore, name, || {
         Semaphore::open(name, &options)
     })

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ipc_core::{
-    Access, Capacity, Creation, Mapping, MessageQueue, Mode, MqOptions, Name, Placed, SemOptions,
-    Semaphore, SharedCondvar, SharedMemory, SharedMutex, Sizing, SHARED_CONDVAR_SIZE,
-    SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE,
+    Access, Creation, Mapping, MessageQueue, Mode, MqOptions, Name, Placed, SemOptions, Semaphore,
+    SharedCondvar, SharedMemory, SharedMutex, Sizing, SHARED_CONDVAR_SIZE, SHARED_MUTEX_SIZE,
+    SHARED_SEMAPHORE_SIZE,
 };
 
 /// The mechanisms, in the order they are reported.
@@ -204,16 +204,12 @@ impl Channel {
     ) -> Result<Channel, Broken> {
         let kind = match mechanism {
             Mechanism::Mq => {
-                let options = MqOptions {
-                    creation: Creation::CreateExclusive,
-                    access: Access::ReadWrite,
-                    nonblocking: false,
-                    mode: Mode::from_bits_truncate(0o600),
-                    capacity: Some(Capacity {
-                        max_messages: depth as i64,
-                        message_size: size as i64,
-                    }),
-                };
+                let options = MqOptions::new()
+                    .creation(Creation::CreateExclusive)
+                    .access(Access::ReadWrite)
+                    .nonblocking(false)
+                    .mode(0o600)
+                    .capacity(depth as i64, size as i64);
                 let ab = MessageQueue::open(&name("ab"), &options)?;
                 let ba = MessageQueue::open(&name("ba"), &options)?;
                 Kind::Mq { ab, ba }
@@ -223,11 +219,10 @@ impl Channel {
                 let sem = |tag: &str, value: usize| {
                     Semaphore::open(
                         &name(tag),
-                        &SemOptions {
-                            creation: Creation::CreateExclusive,
-                            mode: Mode::from_bits_truncate(0o600),
-                            value: value as u32,
-                        },
+                        &SemOptions::new()
+                            .creation(Creation::CreateExclusive)
+                            .mode(0o600)
+                            .value(value as u32),
                     )
                 };
                 // Free-slot semaphores only for a stream: in a ping-pong each side
