@@ -52,18 +52,18 @@ pub fn open(kind: ObjectKind, name: &Name, creation: Creation, mode: Mode) -> Re
             &ShmOptions::new()
                 .creation(creation)
                 .access(Access::ReadWrite)
-                .mode((mode).bits()),
+                .mode(mode.bits()),
         )?),
         ObjectKind::Semaphore => Handle::Sem(Semaphore::open(
             name,
             &SemOptions::new()
                 .creation(creation)
-                .mode((mode).bits())
+                .mode(mode.bits())
                 .value(0),
         )?),
         ObjectKind::MessageQueue => Handle::Mq(MessageQueue::open(
             name,
-            &MqOptions::new().creation(creation).mode((mode).bits()),
+            &MqOptions::new().creation(creation).mode(mode.bits()),
         )?),
     })
 }

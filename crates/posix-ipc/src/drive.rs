@@ -62,7 +62,7 @@ pub fn mq(command: MqCommand) -> Result<(), Failure> {
                 .creation(creation(&create))
                 .access(Access::ReadWrite)
                 .nonblocking(false)
-                .mode((create.mode).bits())
+                .mode(create.mode.bits())
                 .capacity_from(capacity);
             // An EINVAL here names the limit it met (msg_max or msgsize_max).
             MessageQueue::open(&create.name, &options)?;
@@ -258,7 +258,7 @@ pub fn sem(command: SemCommand) -> Result<(), Failure> {
         SemCommand::Create { create, value } => {
             let options = SemOptions::new()
                 .creation(creation(&create))
-                .mode((create.mode).bits())
+                .mode(create.mode.bits())
                 .value(value);
             Semaphore::open(&create.name, &options)?;
             Ok(())

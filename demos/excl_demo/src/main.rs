@@ -84,7 +84,7 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
             let existing = ShmOptions::new()
                 .creation(Creation::OpenExisting)
                 .access(Access::ReadWrite)
-                .mode((Mode::empty()).bits());
+                .mode(0);
             SharedMemory::open(name, &existing).perror("shm_open (open existing) failed")?
         }
         Err(e) => return Err(e).perror("shm_open (create exclusive) failed"),
