@@ -328,7 +328,7 @@ fn worker(
         let kind = ALL[(job / 2) as usize];
         let name = &race.names[(job / 2) as usize];
         let attempt = || {
-            if job % 2 == 0 {
+            if job.is_multiple_of(2) {
                 match facility::open(kind, name, Creation::CreateExclusive, mode) {
                     Ok(handle) => (Outcome::Created, slots::inode(&handle, name)),
                     Err(e) if e.errno() == Errno::EEXIST => (Outcome::Found, 0),

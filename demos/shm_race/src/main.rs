@@ -26,8 +26,8 @@ use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child, ExitStatus};
 use ipc_core::ObjectKind;
 use ipc_core::{
-    Access, Creation, Mapping, Mode, SemOptions, Semaphore, SharedMemory, SharedMutex,
-    SharedSemaphore, ShmOptions,
+    Access, Creation, Mapping, SemOptions, Semaphore, SharedMemory, SharedMutex, SharedSemaphore,
+    ShmOptions,
 };
 
 /// Most workers: the cleanup registry records 16 children per process.
