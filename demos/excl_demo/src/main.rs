@@ -85,7 +85,18 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
                 .creation(Creation::OpenExisting)
                 .access(Access::ReadWrite)
                 .mode(0);
-            SharedMemory::open(name, &existing).perror("shm_open (open existing) failed")?
+            let shm =
+                SharedMemory::open(name, &existing).perror("shm_open (open existing) failed")?;
+            // Not in the C program: a run killed between shm_open and ftruncate left
+            // an object nothing will ever size. Say so (stdout stays C's).
+            if let Ok(0) = shm.size() {
+                errln!(
+                    "excl_demo: note: {name} is 0 bytes: a run that created it was stopped \
+                     before ftruncate, and no run will size it now; remove it with \
+                     excl_demo --unlink"
+                );
+            }
+            shm
         }
         Err(e) => return Err(e).perror("shm_open (create exclusive) failed"),
     };

@@ -68,3 +68,21 @@ fn ctrl_c_on_a_second_run_keeps_the_object_it_did_not_create() {
 fn help_names_the_options() {
     DEMO.assert_help(&["--unlink"]);
 }
+
+/// A run killed between `shm_open` and `ftruncate` leaves a 0-byte object that no
+/// later run sizes: the next run says so on stderr, and its stdout stays C's.
+#[test]
+fn a_zero_byte_object_is_pointed_out() {
+    let _lock = DEMO.lock();
+    let name = ipc_core::Name::new("/ep_exclusive").unwrap();
+    let create = ipc_core::ShmOptions::new()
+        .creation(ipc_core::Creation::CreateExclusive)
+        .mode(0o600);
+    drop(ipc_core::SharedMemory::open(&name, &create).unwrap());
+    let out = DEMO.assert_transcript(&[], SECOND);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/ep_exclusive is 0 bytes"), "{stderr}");
+    assert!(stderr.contains("excl_demo --unlink"), "{stderr}");
+    DEMO.assert_transcript(&["--unlink"], UNLINK);
+    DEMO.objects().assert_none_left();
+}
