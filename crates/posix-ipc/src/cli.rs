@@ -378,6 +378,11 @@ pub enum ShmCommand {
         /// object.
         #[arg(long, short = 'l', value_parser = parse_size)]
         length: Option<u64>,
+        /// On a terminal too, print the bytes as they are. By default a terminal gets
+        /// non-printable bytes escaped (\xNN, as ls shows names) and a final newline;
+        /// a pipe or file always gets the bytes as they are.
+        #[arg(long)]
+        raw: bool,
     },
     /// Remove the object's name (shm_unlink).
     Unlink {

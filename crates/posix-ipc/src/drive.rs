@@ -319,6 +319,7 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
             name,
             offset,
             length,
+            raw,
         } => {
             let options = ShmOptions::new().access(Access::ReadOnly);
             let shm = SharedMemory::open(&name, &options)?;
@@ -337,7 +338,12 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
                         "{name} is {size} bytes: {length} bytes at offset {offset} do not fit"
                     ))
                 })?;
-            shm_read(&shm, offset, length)
+            let shown = if !raw && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                Shown::Escaped
+            } else {
+                Shown::Raw
+            };
+            shm_read(&shm, offset, length, shown)
         }
         ShmCommand::Unlink { name } => Ok(SharedMemory::unlink(&name)?),
     }
@@ -398,7 +404,25 @@ fn cut_to(shm: &SharedMemory) -> String {
 /// short meanwhile (another process's `ftruncate`) gives a short count, which is
 /// reported, where touching a mapping past the new end would raise SIGBUS. A
 /// reader that stops reading (`| head -c 10`) ends it quietly: a read takes nothing.
-fn shm_read(shm: &SharedMemory, offset: u64, length: u64) -> Result<(), Failure> {
+/// How `shm read` shows the bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// As they are (a pipe, a file, or --raw).
+    Raw,
+    /// For a terminal: non-printable bytes escaped, lines kept, a final newline.
+    Escaped,
+}
+
+/// `bytes` escaped for a terminal: each line as `ls` shows a name, newlines kept.
+fn escaped(bytes: &[u8]) -> Vec<u8> {
+    let lines: Vec<String> = bytes
+        .split(|&b| b == b'\n')
+        .map(crate::render::escape_text)
+        .collect();
+    lines.join("\n").into_bytes()
+}
+
+fn shm_read(shm: &SharedMemory, offset: u64, length: u64, shown: Shown) -> Result<(), Failure> {
     let name = shm.name();
     output::block_sigxfsz();
     let mut buf = vec![0u8; CHUNK.min(length as usize)];
@@ -416,8 +440,19 @@ fn shm_read(shm: &SharedMemory, offset: u64, length: u64) -> Result<(), Failure>
             }
             n => n,
         };
-        match output::write_all(&buf[..got]) {
-            Ok(()) => done += got as u64,
+        let bytes = &buf[..got];
+        let written = match shown {
+            Shown::Raw => output::write_all(bytes),
+            Shown::Escaped => output::write_all(&escaped(bytes)),
+        };
+        match written {
+            Ok(()) => {
+                done += got as u64;
+                let ends_a_line = bytes.last() == Some(&b'\n');
+                if shown == Shown::Escaped && done == length && !ends_a_line {
+                    let _ = output::write_all(b"\n");
+                }
+            }
             Err(Errno::EPIPE) => return Ok(()),
             Err(errno) => {
                 return Err(Failure::Other(format!(
