@@ -30,6 +30,7 @@ mod process;
 mod soak;
 mod stepped;
 pub mod strace;
+mod suites;
 
 use std::time::Duration;
 
