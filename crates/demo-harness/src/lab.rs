@@ -1,4 +1,5 @@
-//! One lab under test: its `verdict:` line, and its cleanup when interrupted.
+//! One lab under test: its `verdict:` line, its cleanup when interrupted, and its
+//! clean failure when stdout cannot be written.
 
 use std::time::{Duration, Instant};
 
@@ -20,10 +21,8 @@ pub struct Lab<'a> {
     tags: &'a [(ObjectKind, &'a str)],
 }
 
-/// A lab run: its pid, stdout, and its `verdict:` line.
+/// A lab run: its stdout, and its `verdict:` line.
 pub struct LabRun {
-    /// The lab's process id (in its object names).
-    pub pid: u32,
     /// Everything it printed.
     pub stdout: String,
     /// Its last line, without `verdict: `.
@@ -65,11 +64,7 @@ impl<'a> Lab<'a> {
             .unwrap_or_else(|| panic!("no verdict line last:\n{stdout}"))
             .to_owned();
         self.assert_left_nothing(pid);
-        LabRun {
-            pid: pid.as_raw() as u32,
-            stdout,
-            verdict,
-        }
+        LabRun { stdout, verdict }
     }
 
     /// Starts it with `args`, lets it run for `after`, sends `signal` to `target`,
