@@ -1,4 +1,5 @@
-//! One lab under test: its `verdict:` line, and its cleanup when interrupted.
+//! One lab under test: its `verdict:` line, its cleanup when interrupted, and its
+//! clean failure when stdout cannot be written.
 
 use std::time::{Duration, Instant};
 
@@ -6,6 +7,7 @@ use ipc_core::ObjectKind;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
+use crate::broken_stdout::{self, Sink};
 use crate::lock::NamesLock;
 use crate::objects::{exists, remove};
 use crate::process::{live_members, Io, Process, Target};
@@ -19,10 +21,8 @@ pub struct Lab<'a> {
     tags: &'a [(ObjectKind, &'a str)],
 }
 
-/// A lab run: its pid, stdout, and its `verdict:` line.
+/// A lab run: its stdout, and its `verdict:` line.
 pub struct LabRun {
-    /// The lab's process id (in its object names).
-    pub pid: u32,
     /// Everything it printed.
     pub stdout: String,
     /// Its last line, without `verdict: `.
@@ -64,11 +64,7 @@ impl<'a> Lab<'a> {
             .unwrap_or_else(|| panic!("no verdict line last:\n{stdout}"))
             .to_owned();
         self.assert_left_nothing(pid);
-        LabRun {
-            pid: pid.as_raw() as u32,
-            stdout,
-            verdict,
-        }
+        LabRun { stdout, verdict }
     }
 
     /// Starts it with `args`, lets it run for `after`, sends `signal` to `target`,
@@ -91,9 +87,40 @@ impl<'a> Lab<'a> {
         self.assert_left_nothing(process.pid());
     }
 
-    /// Asserts no object of the run `pid` exists (removing any found) and no
-    /// process of its group runs.
-    fn assert_left_nothing(&self, pid: Pid) {
+    /// Runs it with `args`, stdin empty, first with stdout at `/dev/full`, then
+    /// into a pipe whose reader is gone; asserts each run fails cleanly: exit status
+    /// 1 (not a panic, not a death by signal) with a line on stderr saying the write
+    /// to stdout failed, and nothing left (see
+    /// [`assert_left_nothing`](Self::assert_left_nothing)).
+    pub fn assert_unwritable_stdout_fails_cleanly(&self, args: &[&str]) {
+        for sink in [Sink::Full, Sink::BrokenPipe] {
+            let ended = broken_stdout::run(self.bin, args, sink);
+            let context = format!("{} {args:?} with stdout {sink:?}", self.name);
+            assert!(
+                !ended.stderr.contains("panicked"),
+                "{context}: panicked:\n{}",
+                ended.stderr
+            );
+            assert_eq!(
+                ended.status.code(),
+                Some(1),
+                "{context}: status ({:?}); stderr:\n{}",
+                ended.status,
+                ended.stderr
+            );
+            assert!(
+                ended.stderr.contains("write to stdout failed"),
+                "{context}: stderr does not say stdout failed:\n{}",
+                ended.stderr
+            );
+            self.assert_left_nothing(ended.pid);
+        }
+    }
+
+    /// Asserts no object of the run `pid` exists (removing any found) and, within
+    /// 5 seconds, no process of its group runs: for a test that runs the lab
+    /// itself (as [`run`](Self::run) and [`interrupt`](Self::interrupt) check).
+    pub fn assert_left_nothing(&self, pid: Pid) {
         let names: Vec<(ObjectKind, String)> = self
             .tags
             .iter()
@@ -107,12 +134,17 @@ impl<'a> Lab<'a> {
         for (kind, name) in &names {
             remove(*kind, name);
         }
-        assert!(left.is_empty(), "left behind: {left:?}");
+        assert!(left.is_empty(), "{} left behind: {left:?}", self.name);
         let start = Instant::now();
-        while !live_members(pid).is_empty() {
+        loop {
+            let live = live_members(pid);
+            if live.is_empty() {
+                break;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(5),
-                "processes of the lab still run"
+                "processes of {} (group {pid}) still run: {live:?}",
+                self.name
             );
             std::thread::sleep(Duration::from_millis(20));
         }

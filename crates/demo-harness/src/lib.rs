@@ -7,7 +7,8 @@
 //!   time is killed with its group and the test fails saying so.
 //! - [`Demo`] is one demo under test: its transcript runs, [`Stepped`] runs paused
 //!   with `--step`, interruptions, recovery after SIGKILL, and [`Demo::soak`].
-//! - [`Lab`] is one lab under test: its `verdict:` line, and interruptions.
+//! - [`Lab`] is one lab under test: its `verdict:` line, interruptions, stdout that
+//!   cannot be written, and what a run left behind.
 //! - [`Objects`] names a demo's objects, says which still exist, and removes them.
 //! - [`strace::assert_explain_order`] checks `--explain` against `strace -f`: who
 //!   made each call, where, and that a wake-up is narrated before what it woke.

@@ -1,28 +1,26 @@
 //! The race lab's verdict, its limits, and its cleanup when interrupted.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use demo_harness::{
-    assert_lab_left_nothing, exclusive, interrupt_lab, numbers, run_lab, Target, PATIENCE,
-};
+use demo_harness::{numbers, Io, Lab, Process, Target, PATIENCE};
 use ipc_core::ObjectKind;
 use ipc_core::Signal;
-use nix::sys::signal::killpg;
-use nix::unistd::Pid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_excl_race");
-const TAGS: &[(ObjectKind, &str)] = &[
-    (ObjectKind::SharedMemory, "shm"),
-    (ObjectKind::Semaphore, "sem"),
-    (ObjectKind::MessageQueue, "mq"),
-];
+const LAB: Lab = Lab::new(
+    "excl_race",
+    BIN,
+    &[
+        (ObjectKind::SharedMemory, "shm"),
+        (ObjectKind::Semaphore, "sem"),
+        (ObjectKind::MessageQueue, "mq"),
+    ],
+);
 
 #[test]
 fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
-    let _serial = exclusive("excl_race");
-    let lab = run_lab(BIN, &["--procs", "6", "--rounds", "60"], "excl_race", TAGS);
+    let _serial = LAB.lock();
+    let lab = LAB.run(&["--procs", "6", "--rounds", "60"]);
     // "O_CREAT|O_EXCL had exactly one creator in E of T rounds; check-then-create had
     // several processes believing they created the object in S of T rounds, while the
     // kernel made one object in K of T (P processes)"
@@ -57,10 +55,10 @@ fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
 
 #[test]
 fn sixteen_workers_run_and_seventeen_are_refused() {
-    let _serial = exclusive("excl_race");
-    let lab = run_lab(BIN, &["--procs", "16", "--rounds", "3"], "excl_race", TAGS);
+    let _serial = LAB.lock();
+    let lab = LAB.run(&["--procs", "16", "--rounds", "3"]);
     assert!(lab.verdict.ends_with("(16 processes)"), "{}", lab.verdict);
-    let out = Command::new(BIN).args(["--procs", "17"]).output().unwrap();
+    let out = Process::start(BIN, &["--procs", "17"], Io::Captured, PATIENCE).output();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--procs is at most 16"), "{stderr}");
@@ -69,29 +67,23 @@ fn sixteen_workers_run_and_seventeen_are_refused() {
 
 #[test]
 fn ctrl_c_mid_race_stops_every_worker_and_leaves_nothing() {
-    let _serial = exclusive("excl_race");
-    interrupt_lab(
-        BIN,
+    let _serial = LAB.lock();
+    LAB.interrupt(
         &["--rounds", "100000"],
         Duration::from_millis(300),
         Signal::SIGINT,
         Target::Group,
-        "excl_race",
-        TAGS,
     );
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_the_workers() {
-    let _serial = exclusive("excl_race");
-    interrupt_lab(
-        BIN,
+    let _serial = LAB.lock();
+    LAB.interrupt(
         &["--rounds", "100000"],
         Duration::from_millis(300),
         Signal::SIGTERM,
         Target::Parent,
-        "excl_race",
-        TAGS,
     );
 }
 
@@ -110,7 +102,7 @@ fn temporaries() -> Vec<String> {
 /// runs left one).
 #[test]
 fn interrupts_never_leave_glibc_temporaries() {
-    let _serial = exclusive("excl_race");
+    let _serial = LAB.lock();
     let before = temporaries();
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -122,22 +114,18 @@ fn interrupts_never_leave_glibc_temporaries() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let delay = Duration::from_millis(30 + seed % 770);
-        let mut child = Command::new(BIN)
-            .args(["--rounds", "1000", "--gap-us", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let pid = child.id();
+        let mut lab = Process::start(
+            BIN,
+            &["--rounds", "1000", "--gap-us", "0"],
+            Io::Discarded,
+            PATIENCE,
+        );
         std::thread::sleep(delay);
-        let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGTERM);
-        let start = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            assert!(start.elapsed() < PATIENCE, "run {run}: did not end");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_lab_left_nothing(pid, "excl_race", TAGS);
+        // Its first process is reaped only by `wait`: the group is never empty
+        // before, so the signal always has a receiver.
+        lab.signal(Signal::SIGTERM, Target::Group);
+        lab.wait();
+        LAB.assert_left_nothing(lab.pid());
         let new: Vec<String> = temporaries()
             .into_iter()
             .filter(|t| !before.contains(t))
@@ -153,26 +141,6 @@ fn interrupts_never_leave_glibc_temporaries() {
 /// nothing left, no worker left running.
 #[test]
 fn an_unwritable_stdout_is_a_clean_failure() {
-    let _serial = exclusive("excl_race");
-    for full in [true, false] {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--rounds", "3"])
-            .stderr(Stdio::piped())
-            .process_group(0);
-        if full {
-            command.stdout(std::fs::File::create("/dev/full").unwrap());
-        } else {
-            command.stdout(Stdio::piped());
-        }
-        let mut child = command.spawn().unwrap();
-        drop(child.stdout.take()); // the reader is gone: a broken pipe
-        let pid = child.id();
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("write to stdout failed"), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_lab_left_nothing(pid, "excl_race", TAGS);
-    }
+    let _serial = LAB.lock();
+    LAB.assert_unwritable_stdout_fails_cleanly(&["--rounds", "3"]);
 }

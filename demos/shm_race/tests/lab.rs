@@ -1,18 +1,21 @@
 //! Lost updates without synchronisation, none with it: checked from the table and
 //! the verdict, whatever the machine (one CPU or several, idle or loaded).
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use demo_harness::{assert_lab_left_nothing, exclusive, interrupt_lab, numbers, run_lab, Target};
+use demo_harness::{numbers, Io, Lab, Process, Target, PATIENCE};
 use ipc_core::ObjectKind;
 use ipc_core::Signal;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shm_race");
-const TAGS: &[(ObjectKind, &str)] = &[
-    (ObjectKind::SharedMemory, "counter"),
-    (ObjectKind::Semaphore, "lock"),
-];
+const LAB: Lab = Lab::new(
+    "shm_race",
+    BIN,
+    &[
+        (ObjectKind::SharedMemory, "counter"),
+        (ObjectKind::Semaphore, "lock"),
+    ],
+);
 
 /// Turns (the increments changing hands between workers) from which a lost update
 /// is certain in practice: each turn on one CPU is a switch of time slice, which
@@ -35,8 +38,8 @@ fn row(stdout: &str, variant: &str) -> (u64, u64) {
 /// three kinds of synchronisation it never loses one.
 #[test]
 fn only_the_unsynchronised_variant_loses_updates() {
-    let _cores = exclusive("shm_race");
-    let lab = run_lab(BIN, &[], "shm_race", TAGS);
+    let _cores = LAB.lock();
+    let lab = LAB.run(&[]);
     let v = &lab.verdict;
     for variant in ["named semaphore", "pshared mutex", "atomic"] {
         assert_eq!(
@@ -72,7 +75,7 @@ fn only_the_unsynchronised_variant_loses_updates() {
 
 #[test]
 fn more_workers_than_the_cleanup_can_stop_are_refused() {
-    let out = Command::new(BIN).args(["--procs", "17"]).output().unwrap();
+    let out = Process::start(BIN, &["--procs", "17"], Io::Captured, PATIENCE).output();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--procs is at most 16"), "{stderr}");
@@ -80,15 +83,12 @@ fn more_workers_than_the_cleanup_can_stop_are_refused() {
 
 #[test]
 fn ctrl_c_mid_race_stops_the_workers_and_leaves_nothing() {
-    let _cores = exclusive("shm_race");
-    interrupt_lab(
-        BIN,
+    let _cores = LAB.lock();
+    LAB.interrupt(
         &["--increments", "100000000"],
         Duration::from_millis(300),
         Signal::SIGINT,
         Target::Group,
-        "shm_race",
-        TAGS,
     );
 }
 
@@ -96,25 +96,6 @@ fn ctrl_c_mid_race_stops_the_workers_and_leaves_nothing() {
 /// nothing left.
 #[test]
 fn an_unwritable_stdout_is_a_clean_failure() {
-    let _cores = exclusive("shm_race");
-    for full in [true, false] {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--increments", "1000"])
-            .stderr(Stdio::piped());
-        if full {
-            command.stdout(std::fs::File::create("/dev/full").unwrap());
-        } else {
-            command.stdout(Stdio::piped());
-        }
-        let mut child = command.spawn().unwrap();
-        drop(child.stdout.take()); // the reader is gone: a broken pipe
-        let pid = child.id();
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("write to stdout failed"), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_lab_left_nothing(pid, "shm_race", TAGS);
-    }
+    let _cores = LAB.lock();
+    LAB.assert_unwritable_stdout_fails_cleanly(&["--increments", "1000"]);
 }

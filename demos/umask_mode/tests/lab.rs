@@ -2,36 +2,39 @@
 //! umask 000 control row, with the mode each create call passed read from
 //! `--explain`.
 
-use std::process::{Command, Stdio};
-
-use demo_harness::{assert_lab_left_nothing, run_piped_pid};
+use demo_harness::{Io, Lab, Process, PATIENCE};
 use ipc_core::ObjectKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_umask_mode");
-
-fn tags() -> Vec<(ObjectKind, String)> {
-    let mut tags = Vec::new();
-    for umask in ["000", "022", "077", "007"] {
-        for (kind, tag) in [
-            (ObjectKind::SharedMemory, "shm"),
-            (ObjectKind::Semaphore, "sem"),
-            (ObjectKind::MessageQueue, "mq"),
-        ] {
-            tags.push((kind, format!("{tag}_{umask}")));
-        }
-    }
-    tags
-}
+/// One object of each kind per umask: `/umask_mode_PID_KIND_UMASK`.
+const LAB: Lab = Lab::new(
+    "umask_mode",
+    BIN,
+    &[
+        (ObjectKind::SharedMemory, "shm_000"),
+        (ObjectKind::Semaphore, "sem_000"),
+        (ObjectKind::MessageQueue, "mq_000"),
+        (ObjectKind::SharedMemory, "shm_022"),
+        (ObjectKind::Semaphore, "sem_022"),
+        (ObjectKind::MessageQueue, "mq_022"),
+        (ObjectKind::SharedMemory, "shm_077"),
+        (ObjectKind::Semaphore, "sem_077"),
+        (ObjectKind::MessageQueue, "mq_077"),
+        (ObjectKind::SharedMemory, "shm_007"),
+        (ObjectKind::Semaphore, "sem_007"),
+        (ObjectKind::MessageQueue, "mq_007"),
+    ],
+);
 
 #[test]
 fn mode_is_masked_by_the_umask() {
-    let tags = tags();
-    let tags: Vec<(ObjectKind, &str)> = tags.iter().map(|(k, t)| (*k, t.as_str())).collect();
-    let (pid, out) = run_piped_pid(BIN, &["--explain"]);
+    let lab = Process::start(BIN, &["--explain"], Io::Captured, PATIENCE);
+    let pid = lab.pid();
+    let out = lab.output();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert_lab_left_nothing(pid, "umask_mode", &tags);
+    LAB.assert_left_nothing(pid);
     assert_eq!(
         stdout.lines().last().unwrap_or_default(),
         "verdict: mode 0666 became 0666 under umask 000, 0644 under umask 022, 0600 under \
@@ -57,24 +60,5 @@ fn mode_is_masked_by_the_umask() {
 /// nothing left.
 #[test]
 fn an_unwritable_stdout_is_a_clean_failure() {
-    let tags = tags();
-    let tags: Vec<(ObjectKind, &str)> = tags.iter().map(|(k, t)| (*k, t.as_str())).collect();
-    for full in [true, false] {
-        let mut command = Command::new(BIN);
-        command.stderr(Stdio::piped());
-        if full {
-            command.stdout(std::fs::File::create("/dev/full").unwrap());
-        } else {
-            command.stdout(Stdio::piped());
-        }
-        let mut child = command.spawn().unwrap();
-        drop(child.stdout.take()); // the reader is gone: a broken pipe
-        let pid = child.id();
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("write to stdout failed"), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_lab_left_nothing(pid, "umask_mode", &tags);
-    }
+    LAB.assert_unwritable_stdout_fails_cleanly(&[]);
 }
