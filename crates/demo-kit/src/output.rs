@@ -10,41 +10,14 @@
 //! A program started with stdout closed (`demo >&-`) never sees it closed: before
 //! `main`, Rust's runtime opens `/dev/null` on any of descriptors 0, 1 and 2 that
 //! is closed (so no object ever lands on descriptor 1), and every write then
-//! succeeds into nothing. A constructor here looks at descriptor 1 before the
-//! runtime does, and [`line`] then fails with `EBADF`, as a write to a closed
+//! succeeds into nothing. [`ipc_core::inherited::stdout_closed_at_start`] looked
+//! at descriptor 1 before the runtime did, and [`line`] then fails with `EBADF`, as a write to a closed
 //! descriptor does: the transcript has nowhere to go, and the demo says so.
 
 use std::fmt;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::failure::Failure;
-
-/// Whether descriptor 1 was closed when the process started (set before `main`).
-static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
-
-/// Runs before `main` (the loader calls every function of `.init_array`), so before
-/// Rust's runtime reopens a closed descriptor 1 on `/dev/null`.
-extern "C" fn note_closed_stdout() {
-    // SAFETY: `fcntl(1, F_GETFD)` only reads the descriptor table: it touches no
-    // memory of ours and needs nothing of the runtime that has not started yet.
-    // It fails only with EBADF, for a descriptor that is not open.
-    let closed = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1;
-    STDOUT_CLOSED_AT_START.store(closed, Ordering::Relaxed);
-}
-
-// `.init_array` holds plain function pointers the ELF loader calls before `main`;
-// `#[used]` keeps the entry although nothing refers to it. `note_closed_stdout`
-// takes no arguments and cannot unwind (an atomic store after one system call), so
-// calling it there is sound.
-#[used]
-#[link_section = ".init_array"]
-static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
-
-/// Whether stdout was closed when the program started (`>&-`).
-pub fn stdout_closed_at_start() -> bool {
-    STDOUT_CLOSED_AT_START.load(Ordering::Relaxed)
-}
 
 /// Writes `args` and a newline to stdout and flushes, so a write error is seen at
 /// the line that caused it, not later.
@@ -70,7 +43,7 @@ pub fn text(text: &str) -> Result<(), Failure> {
 fn write_out(
     write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
 ) -> Result<(), Failure> {
-    if stdout_closed_at_start() {
+    if ipc_core::inherited::stdout_closed_at_start() {
         return Err(Failure::stdout_closed());
     }
     let mut out = std::io::stdout().lock();

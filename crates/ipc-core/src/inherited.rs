@@ -1,4 +1,5 @@
-//! Signals the program was started with ignored, and keeping them ignored.
+//! What a program inherited when it started: signals ignored (which stay ignored),
+//! and a closed stdout.
 //!
 //! A shell without job control starts `cmd &` with SIGINT and SIGQUIT ignored, and
 //! `nohup` starts its command with SIGHUP ignored. The program is expected to stay
@@ -22,6 +23,7 @@
 //! signals are reset to the default; the dispositions of ignored signals are left
 //! unchanged."), nohup(1).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -90,4 +92,32 @@ pub fn unblock_ignored(signals: &[Signal]) {
         set.add(signal);
     }
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+}
+
+/// Whether descriptor 1 was closed when the process started (set before `main`).
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Runs before `main` (the loader calls every function of `.init_array`), so before
+/// Rust's runtime reopens a closed descriptor 1 on `/dev/null`.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: `fcntl(1, F_GETFD)` only reads the descriptor table: it touches no
+    // memory of ours and needs nothing of the runtime that has not started yet.
+    // It fails only with EBADF, for a descriptor that is not open.
+    let closed = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED_AT_START.store(closed, Ordering::Relaxed);
+}
+
+// `.init_array` holds plain function pointers the ELF loader calls before `main`;
+// `#[used]` keeps the entry although nothing refers to it. `note_closed_stdout`
+// takes no arguments and cannot unwind (an atomic store after one system call), so
+// calling it there is sound.
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Whether stdout was closed when the program started (`prog >&-`). Rust's
+/// runtime opens `/dev/null` on a closed descriptor 1 before `main`, so every write
+/// would then succeed into nothing; a program whose output matters asks this first.
+pub fn stdout_closed_at_start() -> bool {
+    STDOUT_CLOSED_AT_START.load(Ordering::Relaxed)
 }

@@ -19,7 +19,7 @@
 //! | [`process`] | `fork` with the child's part as a closure, `waitpid`, `_exit` |
 //! | [`cleanup`] | unlinking owned objects on SIGINT, SIGTERM, SIGHUP |
 //! | [`holders`] | who holds an object: the `/proc` scan, and removing only what nobody holds |
-//! | [`inherited`] | signals ignored when the program started, which stay ignored |
+//! | [`inherited`] | what the program started with: ignored signals (which stay ignored), a closed stdout |
 //! | [`interruptible`] | blocking calls that Ctrl+C ends with nothing changed |
 //! | [`termination`] | the `EINTR` policy: retry, or stop on a termination request |
 //! | [`limits`] | every limit a call can meet: its value, where it is set, how to change it |
@@ -30,8 +30,9 @@
 //! is never hidden. Each [`Error`] keeps the call that failed and its errno, and
 //! can print itself exactly like C's `perror`.
 //!
-//! Every `unsafe` block of the workspace is in this crate, each with a `// SAFETY:`
-//! comment saying why it holds.
+//! Every `unsafe` block of the library, the demos and the labs is in this crate,
+//! each with a `// SAFETY:` comment saying why it holds (the test harness has its
+//! own, in `pre_exec` hooks of the programs it starts).
 
 #![deny(missing_docs)]
 

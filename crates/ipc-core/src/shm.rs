@@ -305,6 +305,30 @@ impl SharedMemory {
     /// # Errors
     /// A refusal for `len == 0`; from `mmap`: `EACCES`, `ENOMEM`.
     pub fn map(&self, len: usize) -> Result<Mapping> {
+        let prot = if self.writable {
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE
+        } else {
+            ProtFlags::PROT_READ
+        };
+        self.map_with(len, prot, MapFlags::MAP_SHARED)
+    }
+
+    /// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_PRIVATE, fd, 0)`: a copy-on-write
+    /// view of the first `len` bytes. Writes go to this process's own copy of each
+    /// page and never reach the object (nor any other process): the control that
+    /// shows what `MAP_SHARED` does. Writable even for an object opened read-only.
+    ///
+    /// # Errors
+    /// As [`map`](Self::map).
+    pub fn map_private(&self, len: usize) -> Result<Mapping> {
+        self.map_with(
+            len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_PRIVATE,
+        )
+    }
+
+    fn map_with(&self, len: usize, prot: ProtFlags, flags: MapFlags) -> Result<Mapping> {
         let Some(length) = NonZeroUsize::new(len) else {
             return Err(Error::refused(
                 "mmap",
@@ -313,28 +337,31 @@ impl SharedMemory {
                 Refusal::ZeroLength,
             ));
         };
-        let prot = if self.writable {
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE
-        } else {
-            ProtFlags::PROT_READ
-        };
-        // SAFETY: a new shared mapping placed by the kernel (no address given), so it
-        // cannot overlap memory Rust already owns; `Mapping` unmaps it exactly once.
-        let result =
-            unsafe { nix::sys::mman::mmap(None, length, prot, MapFlags::MAP_SHARED, self.fd(), 0) };
+        // SAFETY: a new mapping placed by the kernel (no address given), so it cannot
+        // overlap memory Rust already owns; `Mapping` unmaps it exactly once.
+        let result = unsafe { nix::sys::mman::mmap(None, length, prot, flags, self.fd(), 0) };
         explain!(
             "mmap",
             result.map(|p| format!("{:p}", p.as_ptr())),
-            "NULL, {len}, {}, MAP_SHARED, {}, 0",
-            if self.writable {
+            "NULL, {len}, {}, {}, {}, 0",
+            if prot.contains(ProtFlags::PROT_WRITE) {
                 "PROT_READ|PROT_WRITE"
             } else {
                 "PROT_READ"
             },
+            if flags.contains(MapFlags::MAP_PRIVATE) {
+                "MAP_PRIVATE"
+            } else {
+                "MAP_SHARED"
+            },
             self.raw_fd()
         );
         let ptr = result.map_err(|errno| Error::os("mmap", Some(&self.name), errno))?;
-        Ok(Mapping::new(ptr.cast(), len, self.writable))
+        Ok(Mapping::new(
+            ptr.cast(),
+            len,
+            prot.contains(ProtFlags::PROT_WRITE),
+        ))
     }
 
     /// The descriptor number, as C programs print it.

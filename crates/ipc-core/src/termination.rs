@@ -93,3 +93,28 @@ pub(crate) fn blocking<T>(
         }
     }
 }
+
+/// Runs `f` with the termination signals (SIGINT, SIGTERM, SIGHUP) blocked in this
+/// thread, then restores the mask, which delivers any that arrived meanwhile: a
+/// signal then ends the program before or after `f`, never in its middle (glibc's
+/// `sem_open(O_CREAT)`, say, which leaves a temporary `/dev/shm/sem.XXXXXX` if the
+/// process dies between creating and linking it).
+pub fn deferred<T>(f: impl FnOnce() -> T) -> T {
+    use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow};
+
+    /// Restores the mask when dropped, even if `f` panics.
+    struct Restore(Option<SigSet>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(old) = self.0.take() {
+                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+            }
+        }
+    }
+
+    let mut old = SigSet::empty();
+    let answered = crate::inherited::answered_set();
+    let blocked = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&answered), Some(&mut old));
+    let _restore = Restore(blocked.is_ok().then_some(old));
+    f()
+}

@@ -12,7 +12,6 @@
 //!   `O_CREAT` and believe you created it. Several processes can believe so in one
 //!   round, while every one of them holds the same inode: the kernel made one object.
 
-mod signals;
 mod slots;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -351,7 +350,7 @@ fn worker(
         };
         // A termination signal waits until the attempt is over (and glibc's
         // temporary file for a semaphore is gone), then ends the worker.
-        let (outcome, inode) = signals::deferred(attempt);
+        let (outcome, inode) = ipc_core::termination::deferred(attempt);
         slot.put(outcome, inode);
         if done.post().is_err() {
             return 1;

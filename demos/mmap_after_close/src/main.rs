@@ -7,15 +7,11 @@
 //! reach the object: a fresh `shm_open` and `mmap` reads them back. Bytes written
 //! through the private control do not.
 
-mod private_map;
-
 use demo_kit::facility::unique_name;
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, SharedMemory, ShmOptions};
-
-use private_map::PrivateMapping;
 
 const USAGE: Usage = Usage {
     name: "mmap_after_close",
@@ -94,8 +90,7 @@ fn run(size: u64) -> Result<(), Failure> {
     shm.reserve(size)
         .map_err(|e| Failure::message(format!("mmap_after_close: {e}")))?;
     let map = shm.map(size as usize).perror("mmap")?;
-    let control = PrivateMapping::new(shm.raw_fd(), size as usize)
-        .map_err(|e| Failure::message(format!("mmap(MAP_PRIVATE) failed: {e}")))?;
+    let control = shm.map_private(size as usize).perror("mmap(MAP_PRIVATE)")?;
     let fd = shm.raw_fd();
     outln!(
         "shm_open {name} = fd {fd}; mapped {size} bytes MAP_SHARED, and MAP_PRIVATE as a control"
@@ -125,7 +120,9 @@ fn run(size: u64) -> Result<(), Failure> {
     drop(other);
 
     map.write(0, TEXT).perror("write")?;
-    control.write(CONTROL_AT, CONTROL);
+    control
+        .write(CONTROL_AT, CONTROL)
+        .perror("write (MAP_PRIVATE)")?;
     let listed = maps_line(&file);
     outln!(
         "  /proc/self/maps: {}",
