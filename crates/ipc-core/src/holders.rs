@@ -40,7 +40,7 @@
 //! proc(5) (`/proc/PID/fd`, `/proc/PID/maps`, `hidepid`), pid_namespaces(7),
 //! fcntl(2) (`F_SETLEASE`, `F_GETLEASE`, `F_SETSIG`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -156,85 +156,7 @@ impl Scan {
     /// Reads every process but this one. Take it after listing the objects it is
     /// about: a scan taken before an object existed cannot vouch for it.
     pub fn take(options: ScanOptions) -> Scan {
-        let mut scan = Scan::default();
-        let me = std::process::id() as i32;
-        if proc_self_pid() != Some(me) {
-            scan.blind.push(BlindSpot::ForeignProc);
-        }
-        if let Some(option) = hidepid_option() {
-            if !nix::unistd::geteuid().is_root() {
-                scan.blind.push(BlindSpot::HiddenProcesses(option));
-            }
-        }
-        if in_nested_pid_namespace() && !options.trust_pid_namespace {
-            scan.blind.push(BlindSpot::NestedPidNamespace);
-        }
-        let mut users = BTreeMap::new();
-        let mut unreadable = 0;
-        if let Ok(entries) = std::fs::read_dir("/proc") {
-            for pid in entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-                .filter(|&pid| pid != me)
-            {
-                if !scan.read_process(pid, &mut users) {
-                    unreadable += 1;
-                }
-            }
-        } else if !scan.blind.contains(&BlindSpot::ForeignProc) {
-            scan.blind.push(BlindSpot::ForeignProc);
-        }
-        if unreadable > 0 {
-            scan.blind.push(BlindSpot::Unreadable(unreadable));
-        }
-        scan
-    }
-
-    /// Reads one process; false if it exists but could not be read.
-    fn read_process(&mut self, pid: i32, users: &mut BTreeMap<u32, String>) -> bool {
-        let mut found: BTreeMap<FileId, (Vec<i32>, bool)> = BTreeMap::new();
-        match std::fs::read_dir(format!("/proc/{pid}/fd")) {
-            Ok(fds) => {
-                for fd in fds.flatten() {
-                    let Some(n) = fd.file_name().to_str().and_then(|s| s.parse::<i32>().ok())
-                    else {
-                        continue;
-                    };
-                    // Follows the magic link to the open file itself, even if unlinked.
-                    if let Ok(meta) = std::fs::metadata(fd.path()) {
-                        found.entry((meta.dev(), meta.ino())).or_default().0.push(n);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return false,
-            Err(_) => return true, // gone: it holds nothing any more
-        }
-        match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-            Ok(maps) => {
-                for id in maps.lines().filter_map(shared_mapping) {
-                    found.entry(id).or_default().1 = true;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return false,
-            Err(_) => {}
-        }
-        if found.is_empty() {
-            return true;
-        }
-        let uid = uid_of(pid).unwrap_or(u32::MAX);
-        let user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
-        let command = command_of(pid);
-        for (id, (fds, mapped)) in found {
-            self.by_file.entry(id).or_default().push(Holder {
-                pid,
-                uid,
-                user: user.clone(),
-                command: command.clone(),
-                fds,
-                mapped,
-            });
-        }
-        true
+        Scanner::once().scan(options, |_| true)
     }
 
     /// The holders of the file `id` that this scan saw.
@@ -251,6 +173,259 @@ impl Scan {
     pub fn is_complete(&self) -> bool {
         self.blind.is_empty()
     }
+
+    /// What one process holds, for the files `wanted` keeps.
+    fn add(&mut self, pid: i32, holdings: &Holdings, user: &str, wanted: &impl Fn(FileId) -> bool) {
+        for (id, fds, mapped) in holdings.files.iter().filter(|f| wanted(f.0)) {
+            self.by_file.entry(*id).or_default().push(Holder {
+                pid,
+                uid: holdings.uid,
+                user: user.to_owned(),
+                command: holdings.command.clone(),
+                fds: fds.clone(),
+                mapped: *mapped,
+            });
+        }
+    }
+}
+
+/// What one process holds: each file it has open or mapped (with its descriptors
+/// and whether it is mapped), and who it is. `uid` and `command` are read only
+/// when `files` is not empty.
+#[derive(Clone, Debug, Default)]
+struct Holdings {
+    uid: u32,
+    command: String,
+    files: Vec<(FileId, Vec<i32>, bool)>,
+}
+
+/// A process's descriptors and mappings could not be read (another user's).
+#[derive(Clone, Copy, Debug)]
+struct Unreadable;
+
+/// How often (in scans) a [`Scanner`] reads each process again even when its
+/// fingerprint says it has not run: a bound on how long anything the fingerprint
+/// could miss stays unseen.
+const REREAD_EVERY: u64 = 10;
+
+/// A process as a [`Scanner`] last read it.
+#[derive(Debug)]
+struct Seen {
+    fingerprint: Vec<u8>,
+    holdings: Result<Holdings, Unreadable>,
+}
+
+/// Scans `/proc` again and again, reading again only the processes that have run
+/// since the last scan (for a live view that scans ten times a second).
+///
+/// A process can only open, map, close or unmap a file by running. Its
+/// fingerprint is the scheduler's account of each of its threads
+/// (`/proc/PID/task/TID/schedstat`: nanoseconds run, nanoseconds waited, times
+/// scheduled), which does not move while none of them runs, and moves as soon as
+/// one has (a thread that is running when it is read is accounted when it next
+/// leaves the CPU, or at the next tick). A process whose fingerprint is the one of
+/// the last scan has done nothing since: its descriptors and mappings are not read
+/// again. A new thread changes the fingerprint too (one entry per thread), and a
+/// pid taken by a new process has a different account.
+///
+/// Every process is read again anyway once every ten scans (one tenth of them per
+/// scan), so what the fingerprint could miss (a kernel without schedstat, a
+/// descriptor planted from outside with `SECCOMP_IOCTL_NOTIF_ADDFD`, a running
+/// thread on a tickless CPU) is seen within ten scans.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    seen: HashMap<i32, Seen>,
+    users: BTreeMap<u32, String>,
+    round: u64,
+    remember: bool,
+    stats: ScanStats,
+}
+
+/// What the last [`Scanner::scan`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanStats {
+    /// Processes looked at (all of `/proc` but this one).
+    pub processes: usize,
+    /// Processes whose descriptors and mappings were read (the others had not run).
+    pub read: usize,
+}
+
+impl Scanner {
+    /// A scanner that remembers what it read, to read less next time.
+    pub fn new() -> Scanner {
+        Scanner {
+            remember: true,
+            ..Scanner::default()
+        }
+    }
+
+    /// A scanner for one scan: reads every process, remembers nothing.
+    fn once() -> Scanner {
+        Scanner::default()
+    }
+
+    /// What the last scan did.
+    pub fn stats(&self) -> ScanStats {
+        self.stats
+    }
+
+    /// Scans every process but this one, keeping the holders of the files that
+    /// `wanted` keeps. Take it after listing the objects it is about: a scan taken
+    /// before an object existed cannot vouch for it.
+    pub fn scan(&mut self, options: ScanOptions, wanted: impl Fn(FileId) -> bool) -> Scan {
+        let mut scan = Scan::default();
+        let me = std::process::id() as i32;
+        if proc_self_pid() != Some(me) {
+            scan.blind.push(BlindSpot::ForeignProc);
+        }
+        if let Some(option) = hidepid_option() {
+            if !nix::unistd::geteuid().is_root() {
+                scan.blind.push(BlindSpot::HiddenProcesses(option));
+            }
+        }
+        if in_nested_pid_namespace() && !options.trust_pid_namespace {
+            scan.blind.push(BlindSpot::NestedPidNamespace);
+        }
+        self.round += 1;
+        self.stats = ScanStats::default();
+        let mut unreadable = 0;
+        let mut alive = HashSet::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            if !scan.blind.contains(&BlindSpot::ForeignProc) {
+                scan.blind.push(BlindSpot::ForeignProc);
+            }
+            self.seen.clear();
+            return scan;
+        };
+        for pid in entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|&pid| pid != me)
+        {
+            self.stats.processes += 1;
+            let holdings = self.holdings(pid);
+            match holdings {
+                Ok(holdings) if !holdings.files.is_empty() => {
+                    let user = self
+                        .users
+                        .entry(holdings.uid)
+                        .or_insert_with(|| user_name(holdings.uid));
+                    scan.add(pid, &holdings, user, &wanted);
+                }
+                Ok(_) => {}
+                Err(Unreadable) => unreadable += 1,
+            }
+            if self.remember {
+                alive.insert(pid);
+            }
+        }
+        self.seen.retain(|pid, _| alive.contains(pid));
+        if unreadable > 0 {
+            scan.blind.push(BlindSpot::Unreadable(unreadable));
+        }
+        scan
+    }
+
+    /// What `pid` holds: remembered if it has not run since it was last read (and
+    /// is not due to be read again), read from `/proc` otherwise.
+    fn holdings(&mut self, pid: i32) -> Result<Holdings, Unreadable> {
+        if !self.remember {
+            self.stats.read += 1;
+            return read_process(pid);
+        }
+        // The fingerprint is read before the process: whatever it does after this
+        // moves the fingerprint that the next scan reads.
+        let fingerprint = fingerprint(pid);
+        let due = (pid as u64).wrapping_add(self.round) % REREAD_EVERY == 0;
+        if let (Some(seen), Some(fingerprint)) = (self.seen.get(&pid), &fingerprint) {
+            if !due && seen.fingerprint == *fingerprint {
+                return seen.holdings.clone();
+            }
+        }
+        self.stats.read += 1;
+        let holdings = read_process(pid);
+        match fingerprint {
+            Some(fingerprint) => {
+                self.seen.insert(
+                    pid,
+                    Seen {
+                        fingerprint,
+                        holdings: holdings.clone(),
+                    },
+                );
+            }
+            None => {
+                self.seen.remove(&pid);
+            }
+        }
+        holdings
+    }
+}
+
+/// Each thread's scheduler account (`schedstat`), after the number of threads;
+/// `None` if it cannot be read (the process is gone, or the kernel has no
+/// schedstat).
+fn fingerprint(pid: i32) -> Option<Vec<u8>> {
+    // /proc/PID/task has two links plus one per thread.
+    let threads = std::fs::metadata(format!("/proc/{pid}/task")).ok()?.nlink().checked_sub(2)?;
+    let mut print = format!("{threads}\n").into_bytes();
+    if threads == 1 {
+        print.extend(std::fs::read(format!("/proc/{pid}/schedstat")).ok()?);
+        return Some(print);
+    }
+    let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    for tid in tids {
+        print.extend(format!("{tid} ").as_bytes());
+        print.extend(std::fs::read(format!("/proc/{pid}/task/{tid}/schedstat")).ok()?);
+    }
+    Some(print)
+}
+
+/// Reads what one process holds, from `/proc/PID/fd` and `/proc/PID/maps`. A
+/// process that is gone holds nothing.
+fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
+    let mut found: BTreeMap<FileId, (Vec<i32>, bool)> = BTreeMap::new();
+    match std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        Ok(fds) => {
+            for fd in fds.flatten() {
+                let Some(n) = fd.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                    continue;
+                };
+                // Follows the magic link to the open file itself, even if unlinked.
+                if let Ok(meta) = std::fs::metadata(fd.path()) {
+                    found.entry((meta.dev(), meta.ino())).or_default().0.push(n);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Unreadable),
+        Err(_) => return Ok(Holdings::default()), // gone: it holds nothing any more
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+        Ok(maps) => {
+            for id in maps.lines().filter_map(shared_mapping) {
+                found.entry(id).or_default().1 = true;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Unreadable),
+        Err(_) => {}
+    }
+    if found.is_empty() {
+        return Ok(Holdings::default());
+    }
+    Ok(Holdings {
+        uid: uid_of(pid).unwrap_or(u32::MAX),
+        command: command_of(pid),
+        files: found
+            .into_iter()
+            .map(|(id, (fds, mapped))| (id, fds, mapped))
+            .collect(),
+    })
 }
 
 /// The pid `/proc/self` points to.

@@ -22,13 +22,13 @@ use serde::Serialize;
 
 use crate::cli::Kind;
 use crate::holders::{serialize_holders, FileId, Holder, Scan, ScanOptions};
-use crate::mqueue_dir::MqueueDir;
+use crate::mqueue_dir::{MqueueDir, Unavailable};
 use crate::render::escape_name;
 
 pub use ipc_core::holders::SHM_DIR;
 
 /// One object, as `ls` and `stat` show it.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Object {
     /// `shm`, `sem` or `mq`.
     #[serde(rename = "type")]
@@ -84,6 +84,13 @@ pub struct Object {
     /// Whether its file is a regular file (not a link, directory, pipe, ...).
     #[serde(skip)]
     pub regular: bool,
+    /// Its file's last status change (`st_ctime`, seconds and nanoseconds): moves
+    /// with every message sent or received, and with chmod and chown.
+    #[serde(skip)]
+    pub status_changed: (i64, i64),
+    /// When it was looked at (before its file's `lstat`).
+    #[serde(skip)]
+    pub looked_at: std::time::SystemTime,
 }
 
 impl Object {
@@ -118,6 +125,8 @@ impl Object {
             odd: Vec::new(),
             id: (meta.dev(), meta.ino()),
             regular: meta.file_type().is_file(),
+            status_changed: (meta.ctime(), meta.ctime_nsec()),
+            looked_at: std::time::SystemTime::now(),
         }
     }
 
@@ -145,30 +154,12 @@ pub struct Inventory {
 /// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`
 /// (bytes, with the leading '/'), then scans `/proc` for their holders.
 pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inventory {
-    let wanted = |k: Kind| kind.is_none_or(|w| w == k);
-    let mut objects = Vec::new();
-    if wanted(Kind::Shm) || wanted(Kind::Sem) {
-        for (k, raw, path) in shm_dir_entries() {
-            if wanted(k) && raw.starts_with(prefix) {
-                objects.extend(describe_file(k, raw, &path));
-            }
-        }
-    }
-    let mut queues_unavailable = None;
-    if wanted(Kind::Mq) {
-        match MqueueDir::find_or_mount() {
-            Ok(dir) => {
-                for (raw, path) in mqueue_entries(dir.path()) {
-                    if raw.starts_with(prefix) {
-                        objects.extend(describe_file(Kind::Mq, raw, &path));
-                    }
-                }
-            }
-            Err(e) => queues_unavailable = Some(e.0),
-        }
-    }
-    objects.sort_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
+    let queues = kind
+        .is_none_or(|k| k == Kind::Mq)
+        .then(MqueueDir::find_or_mount);
+    let (objects, queues_unavailable) = list(kind, prefix, queues.as_ref(), &[]);
     let scan = Scan::take(options);
+    let mut objects = objects;
     for object in &mut objects {
         set_holders(object, &scan);
     }
@@ -177,6 +168,43 @@ pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inven
         queues_unavailable,
         scan,
     }
+}
+
+/// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`,
+/// sorted by type then name, without their holders; queues from `queues` (`None`:
+/// none wanted). A queue whose file is the one in `previous` (a list made by this
+/// function) and has not changed since (same `st_ctime`, which every send and
+/// receive moves) keeps its counts from there instead of being opened again.
+/// Returns the objects, and why queues are missing, if they are.
+pub fn list(
+    kind: Option<Kind>,
+    prefix: &[u8],
+    queues: Option<&Result<MqueueDir, Unavailable>>,
+    previous: &[Object],
+) -> (Vec<Object>, Option<String>) {
+    let wanted = |k: Kind| kind.is_none_or(|w| w == k);
+    let mut objects = Vec::new();
+    if wanted(Kind::Shm) || wanted(Kind::Sem) {
+        for (k, raw, path) in shm_dir_entries() {
+            if wanted(k) && raw.starts_with(prefix) {
+                objects.extend(describe_file(k, raw, &path, &[]));
+            }
+        }
+    }
+    let mut queues_unavailable = None;
+    match queues {
+        Some(Ok(dir)) => {
+            for (raw, path) in mqueue_entries(dir.path()) {
+                if raw.starts_with(prefix) {
+                    objects.extend(describe_file(Kind::Mq, raw, &path, previous));
+                }
+            }
+        }
+        Some(Err(e)) => queues_unavailable = Some(e.0.clone()),
+        None => {}
+    }
+    objects.sort_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
+    (objects, queues_unavailable)
 }
 
 /// Every object named `name` (of `kind`, if given), then their holders. Queues are
@@ -191,17 +219,18 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
             Kind::Shm,
             raw.clone(),
             &in_shm(name.without_slash()),
+            &[],
         ));
     }
     if wanted(Kind::Sem) {
         let file = [b"sem.", name.without_slash()].concat();
-        found.extend(describe_file(Kind::Sem, raw.clone(), &in_shm(&file)));
+        found.extend(describe_file(Kind::Sem, raw.clone(), &in_shm(&file), &[]));
     }
     if wanted(Kind::Mq) {
         match MqueueDir::find_or_mount() {
             Ok(dir) => {
                 let path = dir.path().join(OsStr::from_bytes(name.without_slash()));
-                found.extend(describe_file(Kind::Mq, raw, &path));
+                found.extend(describe_file(Kind::Mq, raw, &path, &[]));
             }
             Err(_) => found.extend(describe_queue_by_name(name)),
         }
@@ -242,10 +271,13 @@ fn mqueue_entries(dir: &Path) -> Vec<(Vec<u8>, PathBuf)> {
 }
 
 /// Describes the object whose file is `path`, never following a link; `None` if
-/// it vanished meanwhile.
-fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path) -> Option<Object> {
+/// it vanished meanwhile. A queue unchanged since `previous` (see [`list`]) keeps
+/// its counts from there.
+fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path, previous: &[Object]) -> Option<Object> {
+    let looked_at = std::time::SystemTime::now();
     let meta = std::fs::symlink_metadata(path).ok()?;
     let mut object = Object::new(kind, raw, &meta);
+    object.looked_at = looked_at;
     let file_type = meta.file_type();
     if file_type.is_symlink() {
         let target = std::fs::read_link(path)
@@ -274,6 +306,20 @@ fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path) -> Option<Object> {
         Kind::Shm => object.size = Some(meta.len()),
         Kind::Sem => read_semaphore(&mut object, path),
         Kind::Mq => {
+            let same = previous
+                .binary_search_by(|p| (p.kind as u8, &p.raw).cmp(&(kind as u8, &object.raw)))
+                .ok()
+                .map(|at| &previous[at])
+                .filter(|p| (p.id, p.status_changed) == (object.id, object.status_changed))
+                .filter(|p| settled_before(p.status_changed, p.looked_at));
+            if let Some(same) = same {
+                object.messages = same.messages;
+                object.max_messages = same.max_messages;
+                object.message_size = same.message_size;
+                object.queued_bytes = same.queued_bytes;
+                object.odd.clone_from(&same.odd);
+                return Some(object);
+            }
             object.queued_bytes = read_nonblocking(path).and_then(|t| qsize(&t));
             if let Some(name) = object.call_name() {
                 fill_queue_attributes(&mut object, &name);
@@ -370,6 +416,19 @@ fn read_semaphore(object: &mut Object, path: &Path) {
     }
 }
 
+/// Whether a change made after `looked_at` must move a file's `st_ctime` away
+/// from `ctime`. File times come from a coarse clock (one tick, at most 10 ms,
+/// behind): two changes in one tick get the same time, so a time only vouches for
+/// "nothing changed since" once the file was looked at well after it.
+fn settled_before(ctime: (i64, i64), looked_at: std::time::SystemTime) -> bool {
+    let Ok(seconds) = u64::try_from(ctime.0) else {
+        return false;
+    };
+    let changed = std::time::UNIX_EPOCH
+        + std::time::Duration::new(seconds, u32::try_from(ctime.1).unwrap_or(0));
+    changed + std::time::Duration::from_millis(100) < looked_at
+}
+
 /// A queue found by opening its name (no mqueue filesystem available).
 fn describe_queue_by_name(name: &Name) -> Option<Object> {
     let queue = open_queue_quietly(name)?;
@@ -381,7 +440,8 @@ fn describe_queue_by_name(name: &Name) -> Option<Object> {
     Some(object)
 }
 
-fn set_holders(object: &mut Object, scan: &Scan) {
+/// Sets the object's holders and orphan state from `scan`.
+pub fn set_holders(object: &mut Object, scan: &Scan) {
     object.holders = scan.holders(object.id).to_vec();
     object.orphan = if !object.holders.is_empty() {
         Some(false)
