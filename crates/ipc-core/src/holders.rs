@@ -337,7 +337,9 @@ impl Scanner {
         // The fingerprint is read before the process: whatever it does after this
         // moves the fingerprint that the next scan reads.
         let fingerprint = fingerprint(pid);
-        let due = (pid as u64).wrapping_add(self.round) % REREAD_EVERY == 0;
+        let due = (pid as u64)
+            .wrapping_add(self.round)
+            .is_multiple_of(REREAD_EVERY);
         if let (Some(seen), Some(fingerprint)) = (self.seen.get(&pid), &fingerprint) {
             if !due && seen.fingerprint == *fingerprint {
                 return seen.holdings.clone();
@@ -368,7 +370,10 @@ impl Scanner {
 /// schedstat).
 fn fingerprint(pid: i32) -> Option<Vec<u8>> {
     // /proc/PID/task has two links plus one per thread.
-    let threads = std::fs::metadata(format!("/proc/{pid}/task")).ok()?.nlink().checked_sub(2)?;
+    let threads = std::fs::metadata(format!("/proc/{pid}/task"))
+        .ok()?
+        .nlink()
+        .checked_sub(2)?;
     let mut print = format!("{threads}\n").into_bytes();
     if threads == 1 {
         print.extend(std::fs::read(format!("/proc/{pid}/schedstat")).ok()?);

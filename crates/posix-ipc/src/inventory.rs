@@ -103,7 +103,7 @@ impl Object {
 
     /// An object with what its file's metadata (from `lstat`) says; details and
     /// holders to come.
-    fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata) -> Object {
+    pub fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata) -> Object {
         let utf8 = std::str::from_utf8(&raw).ok().map(str::to_owned);
         Object {
             kind,
@@ -417,17 +417,22 @@ fn read_semaphore(object: &mut Object, path: &Path) {
 }
 
 /// Whether a change made after `looked_at` must move a file's `st_ctime` away
-/// from `ctime`. File times come from a coarse clock (one tick, at most 10 ms,
-/// behind): two changes in one tick get the same time, so a time only vouches for
-/// "nothing changed since" once the file was looked at well after it.
+/// from `ctime`. File times are coarse: the mqueue filesystem keeps whole
+/// seconds, and the clock they are read from lags up to a tick (10 ms): two
+/// changes within one second can get the same time. So a time only vouches for
+/// "nothing changed since" once the file was looked at more than that after it.
 fn settled_before(ctime: (i64, i64), looked_at: std::time::SystemTime) -> bool {
     let Ok(seconds) = u64::try_from(ctime.0) else {
         return false;
     };
     let changed = std::time::UNIX_EPOCH
         + std::time::Duration::new(seconds, u32::try_from(ctime.1).unwrap_or(0));
-    changed + std::time::Duration::from_millis(100) < looked_at
+    changed + FILE_TIME_GRANULARITY < looked_at
 }
+
+/// The coarsest file time granularity of the file systems looked at (mqueue: one
+/// second), plus a clock tick.
+const FILE_TIME_GRANULARITY: std::time::Duration = std::time::Duration::from_millis(1010);
 
 /// A queue found by opening its name (no mqueue filesystem available).
 fn describe_queue_by_name(name: &Name) -> Option<Object> {

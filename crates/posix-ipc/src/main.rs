@@ -14,6 +14,7 @@ mod inventory;
 mod limits;
 mod mqueue_dir;
 mod render;
+mod watch;
 
 use clap::Parser;
 
@@ -31,6 +32,7 @@ fn main() {
         Command::Clean(args) => clean::clean(args),
         Command::Limits(args) => limits::limits(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Watch(args) => watch::watch(args),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());

@@ -30,7 +30,8 @@ pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
     out(format!("{text}\n").as_bytes());
 }
 
-fn kind_word(kind: Kind) -> &'static str {
+/// `shm`, `sem` or `mq`.
+pub fn kind_word(kind: Kind) -> &'static str {
     match kind {
         Kind::Shm => "shm",
         Kind::Sem => "sem",
@@ -118,7 +119,7 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The type-specific column: size, value, or depth of capacity and queued bytes.
-fn detail(object: &Object) -> String {
+pub fn detail(object: &Object) -> String {
     match object.kind {
         Kind::Shm => object
             .size
@@ -139,7 +140,8 @@ fn detail(object: &Object) -> String {
     }
 }
 
-fn holders_cell(object: &Object) -> String {
+/// The holders column: `pid(command)` for each, or why there is none.
+pub fn holders_cell(object: &Object) -> String {
     if object.holders.is_empty() {
         return match object.orphan {
             Some(true) => "none (orphan)".to_owned(),
