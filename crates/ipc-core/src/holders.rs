@@ -40,7 +40,7 @@
 //! proc(5) (`/proc/PID/fd`, `/proc/PID/maps`, `hidepid`), pid_namespaces(7),
 //! fcntl(2) (`F_SETLEASE`, `F_GETLEASE`, `F_SETSIG`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -156,7 +156,7 @@ impl Scan {
     /// Reads every process but this one. Take it after listing the objects it is
     /// about: a scan taken before an object existed cannot vouch for it.
     pub fn take(options: ScanOptions) -> Scan {
-        Scanner::once().scan(options, |_| true)
+        Scanner::once().scan(options, None)
     }
 
     /// The holders of the file `id` that this scan saw.
@@ -203,38 +203,54 @@ struct Holdings {
 #[derive(Clone, Copy, Debug)]
 struct Unreadable;
 
-/// How often (in scans) a [`Scanner`] reads each process again even when its
-/// fingerprint says it has not run: a bound on how long anything the fingerprint
-/// could miss stays unseen.
-const REREAD_EVERY: u64 = 10;
+/// A [`Scanner`] looks at one process in this many at each scan (and lists
+/// `/proc` again once in this many scans), besides the holders it knows of.
+const SLICES: u64 = 10;
+
+/// How often (in scans, at least) a [`Scanner`] reads each process again even
+/// when its fingerprint says it has not run: a bound on how long anything the
+/// fingerprint could miss stays unseen.
+const REREAD_EVERY: u64 = 100;
 
 /// A process as a [`Scanner`] last read it.
 #[derive(Debug)]
 struct Seen {
     fingerprint: Vec<u8>,
     holdings: Result<Holdings, Unreadable>,
+    /// The scan that read it.
+    read_at: u64,
 }
 
-/// Scans `/proc` again and again, reading again only the processes that have run
-/// since the last scan (for a live view that scans ten times a second).
+/// Scans `/proc` again and again for the holders of a few files, reading as
+/// little as it can (for a live view that scans ten times a second on a machine
+/// with thousands of processes).
 ///
 /// A process can only open, map, close or unmap a file by running. Its
-/// fingerprint is the scheduler's account of each of its threads
+/// *fingerprint* is the scheduler's account of each of its threads
 /// (`/proc/PID/task/TID/schedstat`: nanoseconds run, nanoseconds waited, times
-/// scheduled), which does not move while none of them runs, and moves as soon as
-/// one has (a thread that is running when it is read is accounted when it next
-/// leaves the CPU, or at the next tick). A process whose fingerprint is the one of
-/// the last scan has done nothing since: its descriptors and mappings are not read
-/// again. A new thread changes the fingerprint too (one entry per thread), and a
-/// pid taken by a new process has a different account.
+/// scheduled), which does not move while none of them runs and moves as soon as
+/// one has (a thread running when it is read is accounted when it leaves the CPU,
+/// or at the next tick). A process whose fingerprint has not moved is not read
+/// again. At each scan the scanner fingerprints:
 ///
-/// Every process is read again anyway once every ten scans (one tenth of them per
-/// scan), so what the fingerprint could miss (a kernel without schedstat, a
+/// - every process that held a wanted file at the last scan (so a close, an
+///   unmap, an exit, an exec is seen at once), and the children of those that
+///   ran (a fork hands the file down without opening it);
+/// - every process, after listing `/proc` again, when a wanted file is new (its
+///   creator holds it: it is found at once);
+/// - otherwise one process in ten, in turn, listing `/proc` again once in ten
+///   scans: a process that opens an existing object by name is found within
+///   ten scans.
+///
+/// Every process is read again anyway, between 100 and 200 scans after it was
+/// last read, so what the fingerprint could miss (a kernel without schedstat, a
 /// descriptor planted from outside with `SECCOMP_IOCTL_NOTIF_ADDFD`, a running
-/// thread on a tickless CPU) is seen within ten scans.
+/// thread on a tickless CPU) is seen within 200 scans.
 #[derive(Debug, Default)]
 pub struct Scanner {
     seen: HashMap<i32, Seen>,
+    pids: Vec<i32>,
+    wanted: BTreeSet<FileId>,
     users: BTreeMap<u32, String>,
     round: u64,
     remember: bool,
@@ -245,10 +261,14 @@ pub struct Scanner {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ScanStats {
-    /// Processes looked at (all of `/proc` but this one).
+    /// Processes in `/proc` (this one excepted), as last listed.
     pub processes: usize,
-    /// Processes whose descriptors and mappings were read (the others had not run).
+    /// Processes whose fingerprint was read.
+    pub fingerprinted: usize,
+    /// Processes whose descriptors and mappings were read.
     pub read: usize,
+    /// Whether `/proc` was listed again.
+    pub listed: bool,
 }
 
 impl Scanner {
@@ -270,10 +290,10 @@ impl Scanner {
         self.stats
     }
 
-    /// Scans every process but this one, keeping the holders of the files that
-    /// `wanted` keeps. Take it after listing the objects it is about: a scan taken
-    /// before an object existed cannot vouch for it.
-    pub fn scan(&mut self, options: ScanOptions, wanted: impl Fn(FileId) -> bool) -> Scan {
+    /// Scans for the holders of the files in `wanted` (every file if `None`,
+    /// which reads every process). Take it after listing the objects it is
+    /// about: a scan taken before an object existed cannot vouch for it.
+    pub fn scan(&mut self, options: ScanOptions, wanted: Option<&BTreeSet<FileId>>) -> Scan {
         let mut scan = Scan::default();
         let me = std::process::id() as i32;
         if proc_self_pid() != Some(me) {
@@ -289,80 +309,171 @@ impl Scanner {
         }
         self.round += 1;
         self.stats = ScanStats::default();
-        let mut unreadable = 0;
-        let mut alive = HashSet::new();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            if !scan.blind.contains(&BlindSpot::ForeignProc) {
-                scan.blind.push(BlindSpot::ForeignProc);
+        let new_file = wanted.is_none_or(|w| !w.is_subset(&self.wanted));
+        let everything = !self.remember || new_file;
+        if everything || self.round % SLICES == 0 || self.pids.is_empty() {
+            let Ok(entries) = std::fs::read_dir("/proc") else {
+                if !scan.blind.contains(&BlindSpot::ForeignProc) {
+                    scan.blind.push(BlindSpot::ForeignProc);
+                }
+                self.seen.clear();
+                self.pids.clear();
+                return scan;
+            };
+            self.pids = entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|&pid| pid != me)
+                .collect();
+            self.stats.listed = true;
+            let listed: HashSet<i32> = self.pids.iter().copied().collect();
+            self.seen.retain(|pid, _| listed.contains(pid));
+        }
+        self.stats.processes = self.pids.len();
+        let held_before = self.holders_of(wanted);
+        let slice = self.round % SLICES;
+        let due: Vec<i32> = self
+            .pids
+            .iter()
+            .copied()
+            .filter(|&pid| {
+                everything || (pid as u64) % SLICES == slice || !self.seen.contains_key(&pid)
+            })
+            .collect();
+        let mut ran = HashSet::new();
+        for pid in due {
+            if self.look(pid) {
+                ran.insert(pid);
             }
-            self.seen.clear();
-            return scan;
-        };
-        for pid in entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|&pid| pid != me)
-        {
-            self.stats.processes += 1;
-            let holdings = self.holdings(pid);
-            match holdings {
+        }
+        // The holders, and the children of those that ran (a fork hands a file
+        // down without opening it), until none is new.
+        let mut queue = held_before;
+        queue.extend(self.holders_of(wanted));
+        let mut visited = HashSet::new();
+        while let Some(pid) = queue.pop() {
+            if !visited.insert(pid) {
+                continue;
+            }
+            if !(ran.contains(&pid) || self.look(pid)) {
+                continue;
+            }
+            ran.insert(pid);
+            for child in children(pid) {
+                if !ran.contains(&child) && self.look(child) {
+                    ran.insert(child);
+                }
+                if self.holds(child, wanted) {
+                    queue.push(child);
+                }
+            }
+        }
+        let mut unreadable = 0;
+        for (pid, seen) in &self.seen {
+            match &seen.holdings {
                 Ok(holdings) if !holdings.files.is_empty() => {
                     let user = self
                         .users
                         .entry(holdings.uid)
                         .or_insert_with(|| user_name(holdings.uid));
-                    scan.add(pid, &holdings, user, &wanted);
+                    scan.add(*pid, holdings, user, &|id| {
+                        wanted.is_none_or(|w| w.contains(&id))
+                    });
                 }
                 Ok(_) => {}
                 Err(Unreadable) => unreadable += 1,
             }
-            if self.remember {
-                alive.insert(pid);
-            }
         }
-        self.seen.retain(|pid, _| alive.contains(pid));
+        if let Some(wanted) = wanted {
+            self.wanted.clone_from(wanted);
+        }
+        if !self.remember {
+            self.seen.clear();
+        }
         if unreadable > 0 {
             scan.blind.push(BlindSpot::Unreadable(unreadable));
+        }
+        for holders in scan.by_file.values_mut() {
+            holders.sort_by_key(|h| h.pid);
         }
         scan
     }
 
-    /// What `pid` holds: remembered if it has not run since it was last read (and
-    /// is not due to be read again), read from `/proc` otherwise.
-    fn holdings(&mut self, pid: i32) -> Result<Holdings, Unreadable> {
-        if !self.remember {
-            self.stats.read += 1;
-            return read_process(pid);
-        }
+    /// The processes that held a wanted file at the last look.
+    fn holders_of(&self, wanted: Option<&BTreeSet<FileId>>) -> Vec<i32> {
+        self.seen
+            .keys()
+            .copied()
+            .filter(|&pid| self.holds(pid, wanted))
+            .collect()
+    }
+
+    /// Whether `pid` held a wanted file at the last look.
+    fn holds(&self, pid: i32, wanted: Option<&BTreeSet<FileId>>) -> bool {
+        self.seen.get(&pid).is_some_and(|seen| {
+            seen.holdings.as_ref().is_ok_and(|h| {
+                h.files
+                    .iter()
+                    .any(|f| wanted.is_none_or(|w| w.contains(&f.0)))
+            })
+        })
+    }
+
+    /// Looks at `pid`: reads it again if it has run since it was last read (or
+    /// is due to be read again). Returns whether it was read.
+    fn look(&mut self, pid: i32) -> bool {
         // The fingerprint is read before the process: whatever it does after this
         // moves the fingerprint that the next scan reads.
-        let fingerprint = fingerprint(pid);
-        let due = (pid as u64)
-            .wrapping_add(self.round)
-            .is_multiple_of(REREAD_EVERY);
+        let fingerprint = if self.remember {
+            self.stats.fingerprinted += 1;
+            fingerprint(pid)
+        } else {
+            None
+        };
         if let (Some(seen), Some(fingerprint)) = (self.seen.get(&pid), &fingerprint) {
+            // Due again between REREAD_EVERY and twice that after its last read,
+            // staggered by pid so that the re-reads do not come all at once.
+            let due = self.round >= seen.read_at + REREAD_EVERY + pid as u64 % REREAD_EVERY;
             if !due && seen.fingerprint == *fingerprint {
-                return seen.holdings.clone();
+                return false;
             }
         }
         self.stats.read += 1;
         let holdings = read_process(pid);
-        match fingerprint {
-            Some(fingerprint) => {
-                self.seen.insert(
-                    pid,
-                    Seen {
-                        fingerprint,
-                        holdings: holdings.clone(),
-                    },
-                );
-            }
-            None => {
-                self.seen.remove(&pid);
-            }
+        let gone = self.remember
+            && fingerprint.is_none()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if gone {
+            self.seen.remove(&pid);
+        } else {
+            self.seen.insert(
+                pid,
+                Seen {
+                    fingerprint: fingerprint.unwrap_or_default(),
+                    holdings,
+                    read_at: self.round,
+                },
+            );
         }
-        holdings
+        true
     }
+}
+
+/// The children of every thread of `pid` (`/proc/PID/task/TID/children`).
+fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            children.extend(
+                text.split_whitespace()
+                    .filter_map(|c| c.parse::<i32>().ok()),
+            );
+        }
+    }
+    children
 }
 
 /// Each thread's scheduler account (`schedstat`), after the number of threads;

@@ -134,36 +134,43 @@ fn bench(session: &mut Session, n: u32) -> Result<(), Failure> {
     let _ = ipc_core::holders::Scan::take(ipc_core::holders::ScanOptions::default());
     let full = full.elapsed();
     let mut costs = Vec::new();
-    let mut read = 0;
+    let (mut fingerprinted, mut read) = (0, 0);
     for _ in 0..n.max(1) {
         let later = session.refresh(Some(&now));
         let _ = model::diff(&now, &later);
         costs.push(later.cost);
-        read += later.processes.1;
+        fingerprinted += later.scan.fingerprinted;
+        read += later.scan.read;
         now = later;
     }
     costs.sort_unstable();
     let at = |q: f64| costs[((costs.len() - 1) as f64 * q).round() as usize];
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    let mean = costs.iter().sum::<Duration>() / costs.len() as u32;
+    let per = |count: usize| count as f64 / costs.len() as f64;
     let text = format!(
-        "processes:         {}\n\
-         objects:           {}\n\
-         first refresh:     {} (every process read)\n\
-         full /proc scan:   {} (what every refresh would cost without the cache)\n\
-         refreshes:         {}\n\
-         refresh median:    {}\n\
-         refresh p90:       {}\n\
-         refresh max:       {}\n\
-         processes re-read: {:.1} per refresh\n",
-        now.processes.0,
+        "processes:           {}\n\
+         objects:             {}\n\
+         first refresh:       {} (every process read)\n\
+         full /proc scan:     {} (what every refresh would cost without the scanner)\n\
+         refreshes:           {}\n\
+         refresh mean:        {}\n\
+         refresh median:      {}\n\
+         refresh p90:         {}\n\
+         refresh max:         {}\n\
+         fingerprinted:       {:.1} processes per refresh\n\
+         read:                {:.1} processes per refresh\n",
+        now.scan.processes,
         now.objects.len(),
         ms(first),
         ms(full),
         costs.len(),
+        ms(mean),
         ms(at(0.5)),
         ms(at(0.9)),
         ms(at(1.0)),
-        read as f64 / costs.len() as f64,
+        per(fingerprinted),
+        per(read),
     );
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()) {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::cli::Kind;
-use crate::holders::{FileId, Holder, ScanOptions, Scanner};
+use crate::holders::{FileId, Holder, ScanOptions, ScanStats, Scanner};
 use crate::inventory::{list, set_holders, Object};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
 
@@ -21,8 +21,8 @@ pub struct Snapshot {
     pub taken: SystemTime,
     /// What taking it cost.
     pub cost: Duration,
-    /// Processes looked at, and how many of them had run and were read again.
-    pub processes: (usize, usize),
+    /// What the holder scan did.
+    pub scan: ScanStats,
 }
 
 /// What is watched, and what the last refresh saw (so the next one reads only
@@ -61,7 +61,7 @@ impl Session {
         let (mut objects, queues_unavailable) =
             list(self.kind, &self.prefix, self.queues.as_ref(), before);
         let ids: BTreeSet<FileId> = objects.iter().map(|o| o.id).collect();
-        let scan = self.scanner.scan(self.options, |id| ids.contains(&id));
+        let scan = self.scanner.scan(self.options, Some(&ids));
         for object in &mut objects {
             set_holders(object, &scan);
         }
@@ -72,7 +72,7 @@ impl Session {
             blind_spots: scan.blind_spots().iter().map(|b| b.to_string()).collect(),
             taken,
             cost: started.elapsed(),
-            processes: (stats.processes, stats.read),
+            scan: stats,
         }
     }
 }
@@ -359,7 +359,7 @@ mod tests {
             blind_spots: Vec::new(),
             taken: SystemTime::UNIX_EPOCH,
             cost: Duration::ZERO,
-            processes: (0, 0),
+            scan: ScanStats::default(),
         }
     }
 

@@ -197,8 +197,8 @@ impl View {
             objects.len(),
             if objects.len() == 1 { "" } else { "s" },
             now.cost.as_secs_f64() * 1000.0,
-            now.processes.0,
-            now.processes.1,
+            now.scan.processes,
+            now.scan.read,
         );
         if self.paused {
             heading.push_str("   PAUSED");
@@ -253,7 +253,7 @@ impl View {
             rows,
             [
                 Constraint::Length(1),
-                Constraint::Length(3),
+                Constraint::Length(4),
                 Constraint::Min(16),
                 Constraint::Min(18),
                 Constraint::Length(4),
