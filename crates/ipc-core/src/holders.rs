@@ -311,7 +311,7 @@ impl Scanner {
         self.stats = ScanStats::default();
         let new_file = wanted.is_none_or(|w| !w.is_subset(&self.wanted));
         let everything = !self.remember || new_file;
-        if everything || self.round % SLICES == 0 || self.pids.is_empty() {
+        if everything || self.round.is_multiple_of(SLICES) || self.pids.is_empty() {
             let Ok(entries) = std::fs::read_dir("/proc") else {
                 if !scan.blind.contains(&BlindSpot::ForeignProc) {
                     scan.blind.push(BlindSpot::ForeignProc);
