@@ -191,6 +191,8 @@ pub struct Stepped {
     stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
     objects: Objects,
     at_step: usize,
+    /// Whether it waits at `at_step`'s prompt (left there by `advance_to`).
+    waiting: bool,
     status: Option<ExitStatus>,
 }
 
@@ -229,6 +231,7 @@ impl Stepped {
             stdout: Some(stdout),
             objects,
             at_step: 0,
+            waiting: false,
             status: None,
         }
     }
@@ -239,9 +242,13 @@ impl Stepped {
     }
 
     /// Lets the demo run until it waits at step `n`, pressing Enter at each earlier
-    /// step. Returns the stderr lines read on the way.
+    /// step (including the one it waits at, if an earlier call left it there).
+    /// Returns the stderr lines read on the way.
     pub fn advance_to(&mut self, n: usize) -> Vec<String> {
         assert!(n > self.at_step, "already at step {}", self.at_step);
+        if std::mem::take(&mut self.waiting) {
+            self.enter();
+        }
         let mut seen = Vec::new();
         let start = Instant::now();
         loop {
@@ -253,6 +260,7 @@ impl Stepped {
             if line.contains("press Enter") {
                 if self.at_step == n {
                     seen.push(line);
+                    self.waiting = true;
                     return seen;
                 }
                 self.enter();
@@ -266,6 +274,9 @@ impl Stepped {
     /// Presses Enter at every remaining step until the demo closes stderr, then
     /// waits for it. Returns the number of steps it paused at in all.
     pub fn finish(&mut self) -> (usize, ExitStatus) {
+        if std::mem::take(&mut self.waiting) {
+            self.enter();
+        }
         let start = Instant::now();
         loop {
             let left = PATIENCE.saturating_sub(start.elapsed());

@@ -95,6 +95,59 @@ impl Drop for Screen {
     }
 }
 
+/// The terminal's input, watched before crossterm reads it: crossterm 0.28 reads
+/// in a loop that never ends once the terminal has hung up (every read returns
+/// 0), so the view asks `poll` first and ends when the terminal is gone.
+struct TerminalInput {
+    /// `/dev/tty`, when stdin is not the terminal (crossterm reads it then).
+    tty: Option<std::fs::File>,
+}
+
+/// What the terminal's input has.
+enum Input {
+    /// Nothing within the wait.
+    Quiet,
+    /// Bytes to read.
+    Ready,
+    /// The terminal hung up (or is no longer one).
+    Gone,
+}
+
+impl TerminalInput {
+    fn open() -> std::io::Result<TerminalInput> {
+        use std::io::IsTerminal;
+        let tty = if std::io::stdin().is_terminal() {
+            None
+        } else {
+            Some(std::fs::File::open("/dev/tty")?)
+        };
+        Ok(TerminalInput { tty })
+    }
+
+    fn wait(&self, timeout: Duration) -> Input {
+        use std::os::fd::AsRawFd;
+        let fd = self
+            .tty
+            .as_ref()
+            .map_or(libc::STDIN_FILENO, |f| f.as_raw_fd());
+        let mut pollfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd that outlives the call, and the count says one.
+        match unsafe { libc::poll(&mut pollfd, 1, ms) } {
+            0 => Input::Quiet,
+            n if n < 0 => Input::Quiet, // EINTR: a signal; the caller looks at it
+            _ if pollfd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 => {
+                Input::Gone
+            }
+            _ => Input::Ready,
+        }
+    }
+}
+
 /// What the screen shows besides the snapshot.
 #[derive(Default)]
 struct View {
@@ -309,6 +362,7 @@ impl View {
 /// Runs the view until `q`, Ctrl+C or a termination signal.
 pub fn run(session: &mut Session, period: Duration, stop: &Stop) -> Result<(), Failure> {
     let fail = |e: std::io::Error| Failure::Other(format!("terminal: {e}"));
+    let input = TerminalInput::open().map_err(fail)?;
     let mut screen = Screen::enter().map_err(fail)?;
     let mut view = View::default();
     let mut now = session.refresh(None);
@@ -324,10 +378,16 @@ pub fn run(session: &mut Session, period: Duration, stop: &Stop) -> Result<(), F
         let wait = next
             .saturating_duration_since(Instant::now())
             .min(Duration::from_millis(50));
-        if event::poll(wait).map_err(fail)? {
-            if let TermEvent::Key(key) = event::read().map_err(fail)? {
-                if key.kind == KeyEventKind::Press && view.key(key) == Asked::Quit {
-                    break;
+        match input.wait(wait) {
+            Input::Gone => break,
+            Input::Quiet => {}
+            Input::Ready => {
+                if event::poll(Duration::ZERO).map_err(fail)? {
+                    if let TermEvent::Key(key) = event::read().map_err(fail)? {
+                        if key.kind == KeyEventKind::Press && view.key(key) == Asked::Quit {
+                            break;
+                        }
+                    }
                 }
             }
         }
