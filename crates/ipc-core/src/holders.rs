@@ -851,6 +851,51 @@ mod tests {
     }
 
     #[test]
+    fn a_scanner_sees_a_process_open_and_close_a_file_and_rereads_little() {
+        let path = std::env::temp_dir().join(format!("holders_scanner_{}", std::process::id()));
+        std::fs::write(&path, b"x").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let id = (meta.dev(), meta.ino());
+        let wanted: BTreeSet<FileId> = [id].into();
+        let options = ScanOptions::trusting_pid_namespace(true);
+        let mut scanner = Scanner::new();
+        assert!(scanner.scan(options, Some(&wanted)).holders(id).is_empty());
+        // A process known to the scanner, holding nothing, then opening the file:
+        // found because its fingerprint moved.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "read _; exec 3<\"$0\"; exec sleep 30"])
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let until = |scanner: &mut Scanner, held: bool| {
+            let start = std::time::Instant::now();
+            loop {
+                let scan = scanner.scan(options, Some(&wanted));
+                if scan.holders(id).iter().any(|h| h.pid == pid) == held {
+                    return;
+                }
+                assert!(start.elapsed().as_secs() < 10, "holder {pid} never {held}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        };
+        for _ in 0..SLICES {
+            scanner.scan(options, Some(&wanted));
+        }
+        // Nothing ran that matters: far fewer processes read than there are.
+        scanner.scan(options, Some(&wanted));
+        let stats = scanner.stats();
+        assert!(stats.read < stats.processes.max(2), "{stats:?}");
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\n").unwrap();
+        until(&mut scanner, true);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        until(&mut scanner, false);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn paths_of_each_kind() {
         let name = Name::new("/x").unwrap();
         assert_eq!(
