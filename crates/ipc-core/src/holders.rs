@@ -330,7 +330,11 @@ impl Scanner {
             self.seen.retain(|pid, _| listed.contains(pid));
         }
         self.stats.processes = self.pids.len();
-        let held_before = self.holders_of(wanted);
+        let held_before = if self.remember {
+            self.holders_of(wanted)
+        } else {
+            Vec::new()
+        };
         let slice = self.round % SLICES;
         let due: Vec<i32> = self
             .pids
@@ -347,9 +351,12 @@ impl Scanner {
             }
         }
         // The holders, and the children of those that ran (a fork hands a file
-        // down without opening it), until none is new.
+        // down without opening it), until none is new. (A one-off scan has read
+        // every process already.)
         let mut queue = held_before;
-        queue.extend(self.holders_of(wanted));
+        if self.remember {
+            queue.extend(self.holders_of(wanted));
+        }
         let mut visited = HashSet::new();
         while let Some(pid) = queue.pop() {
             if !visited.insert(pid) {
