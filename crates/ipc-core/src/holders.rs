@@ -366,7 +366,7 @@ impl Scanner {
                 continue;
             }
             ran.insert(pid);
-            for child in children(pid) {
+            for child in children(pid).into_iter().filter(|&child| child != me) {
                 if !ran.contains(&child) && self.look(child) {
                     ran.insert(child);
                 }
