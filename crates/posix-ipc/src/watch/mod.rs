@@ -49,7 +49,7 @@ pub struct WatchArgs {
     #[arg(long)]
     pub json: bool,
     /// Measure: make N refreshes as fast as possible, without a screen, and
-    /// print what each cost.
+    /// print what they cost.
     #[arg(long, value_name = "N", conflicts_with_all = ["events", "json"])]
     pub bench_refresh: Option<u32>,
     #[command(flatten)]
