@@ -16,6 +16,34 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_posix-ipc");
 
+/// Who runs the tests, as `watch` names an owner.
+fn me() -> String {
+    ipc_core::holders::user_name(nix::unistd::geteuid().as_raw())
+}
+
+/// What `ls` says of a queue's orphan state (`true`, or `null` when not every
+/// process could be examined, as for an ordinary user): what the screen must say too.
+fn orphan_as_ls_says(name: &str) -> &'static str {
+    let out = Command::new(BIN)
+        .args([
+            "ls",
+            "--json",
+            "--trust-pid-namespace",
+            "--type",
+            "mq",
+            "--prefix",
+            name,
+        ])
+        .output()
+        .unwrap();
+    let objects: Value = serde_json::from_slice(&out.stdout).unwrap();
+    match &objects[0]["orphan"] {
+        Value::Bool(true) => "yes",
+        Value::Null => "unknown",
+        other => panic!("{name} is not an orphan: {other}"),
+    }
+}
+
 /// How long anything may take to show up.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -161,7 +189,10 @@ fn event_lines_follow_mq_lifecycle_step_by_step() {
     run.advance_to(2); // mq_open
     assert_eq!(
         words(&stream.next("created")),
-        "created mq /ep_mq_lifecycle 0/5 msgs, 0 B, mode 0644, owner root"
+        format!(
+            "created mq /ep_mq_lifecycle 0/5 msgs, 0 B, mode 0644, owner {}",
+            me()
+        )
     );
     assert_eq!(
         words(&stream.next("opened")),
@@ -444,7 +475,8 @@ fn the_screen_follows_mq_lifecycle_and_keys_work() {
     });
     let queue = row(&screen, "mq", "/ep_mq_lifecycle").unwrap();
     assert!(
-        queue.contains("0/5 msgs, 0 B 0644 root no") && queue.contains("(mq_lifecycle)"),
+        queue.contains(&format!("0/5 msgs, 0 B 0644 {} no", me()))
+            && queue.contains("(mq_lifecycle)"),
         "{queue}"
     );
     assert!(screen.contains("created mq /ep_mq_lifecycle"), "{screen}");
@@ -478,8 +510,10 @@ fn the_screen_follows_mq_lifecycle_and_keys_work() {
             && row(s, "mq", "/ep_mq_lifecycle").is_some_and(|r| r.contains("0/5 msgs, 0 B"))
     });
     tmux.keys(1, &["Enter"]); // mq_close: nobody holds it
+    tmux.wait_for(1, "step 5", |s| s.contains("[step 5]"));
+    let orphan = format!("0644 {} {} -", me(), orphan_as_ls_says("/ep_mq_lifecycle"));
     tmux.wait_for(0, "an orphan", |s| {
-        row(s, "mq", "/ep_mq_lifecycle").is_some_and(|r| r.contains("0644 root yes -"))
+        row(s, "mq", "/ep_mq_lifecycle").is_some_and(|r| r.contains(&orphan))
     });
     tmux.keys(1, &["C-c"]); // the demo unlinks it on its way out
     let screen = tmux.wait_for(0, "the queue gone", |s| {
@@ -510,8 +544,10 @@ fn the_screen_shows_the_semaphores_and_both_holders() {
     tmux.wait_for(1, "step 1", |s| s.contains("press Enter"));
     tmux.keys(1, &["Enter"]); // sem_open both
     tmux.wait_for(0, "two semaphores", |s| {
-        row(s, "sem", "/ep_sem_empty").is_some_and(|r| r.contains("value 1 0644 root no"))
-            && row(s, "sem", "/ep_sem_full").is_some_and(|r| r.contains("value 0 0644 root no"))
+        row(s, "sem", "/ep_sem_empty")
+            .is_some_and(|r| r.contains(&format!("value 1 0644 {} no", me())))
+            && row(s, "sem", "/ep_sem_full")
+                .is_some_and(|r| r.contains(&format!("value 0 0644 {} no", me())))
     });
     tmux.wait_for(1, "step 2", |s| s.contains("[step 2]"));
     tmux.keys(1, &["Enter"]); // fork: two holders
