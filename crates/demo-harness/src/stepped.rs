@@ -16,6 +16,8 @@ pub struct Stepped {
     process: Process,
     objects: Objects,
     at_step: usize,
+    /// Whether it waits at `at_step`'s prompt (left there by `advance_to`).
+    waiting: bool,
 }
 
 impl Stepped {
@@ -29,6 +31,7 @@ impl Stepped {
             process: Process::start(bin, &args, Io::Interactive, timeout),
             objects,
             at_step: 0,
+            waiting: false,
         }
     }
 
@@ -38,9 +41,13 @@ impl Stepped {
     }
 
     /// Lets the demo run until it waits at step `n`, pressing Enter at each earlier
-    /// step. Returns the stderr lines read on the way.
+    /// step (including the one it waits at, if an earlier call left it there).
+    /// Returns the stderr lines read on the way.
     pub fn advance_to(&mut self, n: usize) -> Vec<String> {
         assert!(n > self.at_step, "already at step {}", self.at_step);
+        if std::mem::take(&mut self.waiting) {
+            self.process.write_stdin(b"\n");
+        }
         let mut seen = Vec::new();
         loop {
             let line = self
@@ -50,6 +57,7 @@ impl Stepped {
             if line.contains("press Enter") {
                 if self.at_step == n {
                     seen.push(line);
+                    self.waiting = true;
                     return seen;
                 }
                 self.process.write_stdin(b"\n");
@@ -63,6 +71,9 @@ impl Stepped {
     /// Presses Enter at every remaining step until the demo closes stderr, then
     /// waits for it. Returns the number of steps it paused at in all, and its status.
     pub fn finish(&mut self) -> (usize, ExitStatus) {
+        if std::mem::take(&mut self.waiting) {
+            self.process.write_stdin(b"\n");
+        }
         while let Some(line) = self.process.stderr_line("the demo's end") {
             if line.contains("press Enter") {
                 self.process.write_stdin(b"\n");

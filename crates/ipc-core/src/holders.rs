@@ -40,7 +40,7 @@
 //! proc(5) (`/proc/PID/fd`, `/proc/PID/maps`, `hidepid`), pid_namespaces(7),
 //! fcntl(2) (`F_SETLEASE`, `F_GETLEASE`, `F_SETSIG`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -156,85 +156,7 @@ impl Scan {
     /// Reads every process but this one. Take it after listing the objects it is
     /// about: a scan taken before an object existed cannot vouch for it.
     pub fn take(options: ScanOptions) -> Scan {
-        let mut scan = Scan::default();
-        let me = std::process::id() as i32;
-        if proc_self_pid() != Some(me) {
-            scan.blind.push(BlindSpot::ForeignProc);
-        }
-        if let Some(option) = hidepid_option() {
-            if !nix::unistd::geteuid().is_root() {
-                scan.blind.push(BlindSpot::HiddenProcesses(option));
-            }
-        }
-        if in_nested_pid_namespace() && !options.trust_pid_namespace {
-            scan.blind.push(BlindSpot::NestedPidNamespace);
-        }
-        let mut users = BTreeMap::new();
-        let mut unreadable = 0;
-        if let Ok(entries) = std::fs::read_dir("/proc") {
-            for pid in entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-                .filter(|&pid| pid != me)
-            {
-                if !scan.read_process(pid, &mut users) {
-                    unreadable += 1;
-                }
-            }
-        } else if !scan.blind.contains(&BlindSpot::ForeignProc) {
-            scan.blind.push(BlindSpot::ForeignProc);
-        }
-        if unreadable > 0 {
-            scan.blind.push(BlindSpot::Unreadable(unreadable));
-        }
-        scan
-    }
-
-    /// Reads one process; false if it exists but could not be read.
-    fn read_process(&mut self, pid: i32, users: &mut BTreeMap<u32, String>) -> bool {
-        let mut found: BTreeMap<FileId, (Vec<i32>, bool)> = BTreeMap::new();
-        match std::fs::read_dir(format!("/proc/{pid}/fd")) {
-            Ok(fds) => {
-                for fd in fds.flatten() {
-                    let Some(n) = fd.file_name().to_str().and_then(|s| s.parse::<i32>().ok())
-                    else {
-                        continue;
-                    };
-                    // Follows the magic link to the open file itself, even if unlinked.
-                    if let Ok(meta) = std::fs::metadata(fd.path()) {
-                        found.entry((meta.dev(), meta.ino())).or_default().0.push(n);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return false,
-            Err(_) => return true, // gone: it holds nothing any more
-        }
-        match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-            Ok(maps) => {
-                for id in maps.lines().filter_map(shared_mapping) {
-                    found.entry(id).or_default().1 = true;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return false,
-            Err(_) => {}
-        }
-        if found.is_empty() {
-            return true;
-        }
-        let uid = uid_of(pid).unwrap_or(u32::MAX);
-        let user = users.entry(uid).or_insert_with(|| user_name(uid)).clone();
-        let command = command_of(pid);
-        for (id, (fds, mapped)) in found {
-            self.by_file.entry(id).or_default().push(Holder {
-                pid,
-                uid,
-                user: user.clone(),
-                command: command.clone(),
-                fds,
-                mapped,
-            });
-        }
-        true
+        Scanner::once().scan(options, None)
     }
 
     /// The holders of the file `id` that this scan saw.
@@ -251,6 +173,382 @@ impl Scan {
     pub fn is_complete(&self) -> bool {
         self.blind.is_empty()
     }
+
+    /// What one process holds, for the files `wanted` keeps.
+    fn add(&mut self, pid: i32, holdings: &Holdings, user: &str, wanted: &impl Fn(FileId) -> bool) {
+        for (id, fds, mapped) in holdings.files.iter().filter(|f| wanted(f.0)) {
+            self.by_file.entry(*id).or_default().push(Holder {
+                pid,
+                uid: holdings.uid,
+                user: user.to_owned(),
+                command: holdings.command.clone(),
+                fds: fds.clone(),
+                mapped: *mapped,
+            });
+        }
+    }
+}
+
+/// What one process holds: each file it has open or mapped (with its descriptors
+/// and whether it is mapped), and who it is. `uid` and `command` are read only
+/// when `files` is not empty.
+#[derive(Clone, Debug, Default)]
+struct Holdings {
+    uid: u32,
+    command: String,
+    files: Vec<(FileId, Vec<i32>, bool)>,
+}
+
+/// A process's descriptors and mappings could not be read (another user's).
+#[derive(Clone, Copy, Debug)]
+struct Unreadable;
+
+/// A [`Scanner`] looks at one process in this many at each scan (and lists
+/// `/proc` again once in this many scans), besides the holders it knows of.
+const SLICES: u64 = 10;
+
+/// How often (in scans, at least) a [`Scanner`] reads each process again even
+/// when its fingerprint says it has not run: a bound on how long anything the
+/// fingerprint could miss stays unseen.
+const REREAD_EVERY: u64 = 100;
+
+/// A process as a [`Scanner`] last read it.
+#[derive(Debug)]
+struct Seen {
+    fingerprint: Vec<u8>,
+    holdings: Result<Holdings, Unreadable>,
+    /// The scan that read it.
+    read_at: u64,
+}
+
+/// Scans `/proc` again and again for the holders of a few files, reading as
+/// little as it can (for a live view that scans ten times a second on a machine
+/// with thousands of processes).
+///
+/// A process can only open, map, close or unmap a file by running. Its
+/// *fingerprint* is the scheduler's account of each of its threads
+/// (`/proc/PID/task/TID/schedstat`: nanoseconds run, nanoseconds waited, times
+/// scheduled), which does not move while none of them runs and moves as soon as
+/// one has (a thread running when it is read is accounted when it leaves the CPU,
+/// or at the next tick). A process whose fingerprint has not moved is not read
+/// again. At each scan the scanner fingerprints:
+///
+/// - every process that held a wanted file at the last scan (so a close, an
+///   unmap, an exit, an exec is seen at once), and the children of those that
+///   ran (a fork hands the file down without opening it);
+/// - every process, after listing `/proc` again, when a wanted file is new (its
+///   creator holds it: it is found at once);
+/// - otherwise one process in ten, in turn, listing `/proc` again once in ten
+///   scans: a process that opens an existing object by name is found within
+///   ten scans.
+///
+/// Every process is read again anyway, between 100 and 200 scans after it was
+/// last read, so what the fingerprint could miss (a kernel without schedstat, a
+/// descriptor planted from outside with `SECCOMP_IOCTL_NOTIF_ADDFD`, a running
+/// thread on a tickless CPU) is seen within 200 scans.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    seen: HashMap<i32, Seen>,
+    pids: Vec<i32>,
+    wanted: BTreeSet<FileId>,
+    users: BTreeMap<u32, String>,
+    round: u64,
+    remember: bool,
+    stats: ScanStats,
+}
+
+/// What the last [`Scanner::scan`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanStats {
+    /// Processes in `/proc` (this one excepted), as last listed.
+    pub processes: usize,
+    /// Processes whose fingerprint was read.
+    pub fingerprinted: usize,
+    /// Processes whose descriptors and mappings were read.
+    pub read: usize,
+    /// Whether `/proc` was listed again.
+    pub listed: bool,
+}
+
+impl Scanner {
+    /// A scanner that remembers what it read, to read less next time.
+    pub fn new() -> Scanner {
+        Scanner {
+            remember: true,
+            ..Scanner::default()
+        }
+    }
+
+    /// A scanner for one scan: reads every process, remembers nothing.
+    fn once() -> Scanner {
+        Scanner::default()
+    }
+
+    /// What the last scan did.
+    pub fn stats(&self) -> ScanStats {
+        self.stats
+    }
+
+    /// Scans for the holders of the files in `wanted` (every file if `None`,
+    /// which reads every process). Take it after listing the objects it is
+    /// about: a scan taken before an object existed cannot vouch for it.
+    pub fn scan(&mut self, options: ScanOptions, wanted: Option<&BTreeSet<FileId>>) -> Scan {
+        let mut scan = Scan::default();
+        let me = std::process::id() as i32;
+        if proc_self_pid() != Some(me) {
+            scan.blind.push(BlindSpot::ForeignProc);
+        }
+        if let Some(option) = hidepid_option() {
+            if !nix::unistd::geteuid().is_root() {
+                scan.blind.push(BlindSpot::HiddenProcesses(option));
+            }
+        }
+        if in_nested_pid_namespace() && !options.trust_pid_namespace {
+            scan.blind.push(BlindSpot::NestedPidNamespace);
+        }
+        self.round += 1;
+        self.stats = ScanStats::default();
+        let new_file = wanted.is_none_or(|w| !w.is_subset(&self.wanted));
+        let everything = !self.remember || new_file;
+        if everything || self.round.is_multiple_of(SLICES) || self.pids.is_empty() {
+            let Ok(entries) = std::fs::read_dir("/proc") else {
+                if !scan.blind.contains(&BlindSpot::ForeignProc) {
+                    scan.blind.push(BlindSpot::ForeignProc);
+                }
+                self.seen.clear();
+                self.pids.clear();
+                return scan;
+            };
+            self.pids = entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|&pid| pid != me)
+                .collect();
+            self.stats.listed = true;
+            let listed: HashSet<i32> = self.pids.iter().copied().collect();
+            self.seen.retain(|pid, _| listed.contains(pid));
+        }
+        self.stats.processes = self.pids.len();
+        let held_before = if self.remember {
+            self.holders_of(wanted)
+        } else {
+            Vec::new()
+        };
+        let slice = self.round % SLICES;
+        let due: Vec<i32> = self
+            .pids
+            .iter()
+            .copied()
+            .filter(|&pid| {
+                everything || (pid as u64) % SLICES == slice || !self.seen.contains_key(&pid)
+            })
+            .collect();
+        let mut ran = HashSet::new();
+        for pid in due {
+            if self.look(pid) {
+                ran.insert(pid);
+            }
+        }
+        // The holders, and the children of those that ran (a fork hands a file
+        // down without opening it), until none is new. (A one-off scan has read
+        // every process already.)
+        let mut queue = held_before;
+        if self.remember {
+            queue.extend(self.holders_of(wanted));
+        }
+        let mut visited = HashSet::new();
+        while let Some(pid) = queue.pop() {
+            if !visited.insert(pid) {
+                continue;
+            }
+            if !(ran.contains(&pid) || self.look(pid)) {
+                continue;
+            }
+            ran.insert(pid);
+            for child in children(pid).into_iter().filter(|&child| child != me) {
+                if !ran.contains(&child) && self.look(child) {
+                    ran.insert(child);
+                }
+                if self.holds(child, wanted) {
+                    queue.push(child);
+                }
+            }
+        }
+        let mut unreadable = 0;
+        for (pid, seen) in &self.seen {
+            match &seen.holdings {
+                Ok(holdings) if !holdings.files.is_empty() => {
+                    let user = self
+                        .users
+                        .entry(holdings.uid)
+                        .or_insert_with(|| user_name(holdings.uid));
+                    scan.add(*pid, holdings, user, &|id| {
+                        wanted.is_none_or(|w| w.contains(&id))
+                    });
+                }
+                Ok(_) => {}
+                Err(Unreadable) => unreadable += 1,
+            }
+        }
+        if let Some(wanted) = wanted {
+            self.wanted.clone_from(wanted);
+        }
+        if !self.remember {
+            self.seen.clear();
+        }
+        if unreadable > 0 {
+            scan.blind.push(BlindSpot::Unreadable(unreadable));
+        }
+        for holders in scan.by_file.values_mut() {
+            holders.sort_by_key(|h| h.pid);
+        }
+        scan
+    }
+
+    /// The processes that held a wanted file at the last look.
+    fn holders_of(&self, wanted: Option<&BTreeSet<FileId>>) -> Vec<i32> {
+        self.seen
+            .keys()
+            .copied()
+            .filter(|&pid| self.holds(pid, wanted))
+            .collect()
+    }
+
+    /// Whether `pid` held a wanted file at the last look.
+    fn holds(&self, pid: i32, wanted: Option<&BTreeSet<FileId>>) -> bool {
+        self.seen.get(&pid).is_some_and(|seen| {
+            seen.holdings.as_ref().is_ok_and(|h| {
+                h.files
+                    .iter()
+                    .any(|f| wanted.is_none_or(|w| w.contains(&f.0)))
+            })
+        })
+    }
+
+    /// Looks at `pid`: reads it again if it has run since it was last read (or
+    /// is due to be read again). Returns whether it was read.
+    fn look(&mut self, pid: i32) -> bool {
+        // The fingerprint is read before the process: whatever it does after this
+        // moves the fingerprint that the next scan reads.
+        let fingerprint = if self.remember {
+            self.stats.fingerprinted += 1;
+            fingerprint(pid)
+        } else {
+            None
+        };
+        if let (Some(seen), Some(fingerprint)) = (self.seen.get(&pid), &fingerprint) {
+            // Due again between REREAD_EVERY and twice that after its last read,
+            // staggered by pid so that the re-reads do not come all at once.
+            let due = self.round >= seen.read_at + REREAD_EVERY + pid as u64 % REREAD_EVERY;
+            if !due && seen.fingerprint == *fingerprint {
+                return false;
+            }
+        }
+        self.stats.read += 1;
+        let holdings = read_process(pid);
+        let gone = self.remember
+            && fingerprint.is_none()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if gone {
+            self.seen.remove(&pid);
+        } else {
+            self.seen.insert(
+                pid,
+                Seen {
+                    fingerprint: fingerprint.unwrap_or_default(),
+                    holdings,
+                    read_at: self.round,
+                },
+            );
+        }
+        true
+    }
+}
+
+/// The children of every thread of `pid` (`/proc/PID/task/TID/children`).
+fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            children.extend(
+                text.split_whitespace()
+                    .filter_map(|c| c.parse::<i32>().ok()),
+            );
+        }
+    }
+    children
+}
+
+/// Each thread's scheduler account (`schedstat`), after the number of threads;
+/// `None` if it cannot be read (the process is gone, or the kernel has no
+/// schedstat).
+fn fingerprint(pid: i32) -> Option<Vec<u8>> {
+    // /proc/PID/task has two links plus one per thread.
+    let threads = std::fs::metadata(format!("/proc/{pid}/task"))
+        .ok()?
+        .nlink()
+        .checked_sub(2)?;
+    let mut print = format!("{threads}\n").into_bytes();
+    if threads == 1 {
+        print.extend(std::fs::read(format!("/proc/{pid}/schedstat")).ok()?);
+        return Some(print);
+    }
+    let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    for tid in tids {
+        print.extend(format!("{tid} ").as_bytes());
+        print.extend(std::fs::read(format!("/proc/{pid}/task/{tid}/schedstat")).ok()?);
+    }
+    Some(print)
+}
+
+/// Reads what one process holds, from `/proc/PID/fd` and `/proc/PID/maps`. A
+/// process that is gone holds nothing.
+fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
+    let mut found: BTreeMap<FileId, (Vec<i32>, bool)> = BTreeMap::new();
+    match std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        Ok(fds) => {
+            for fd in fds.flatten() {
+                let Some(n) = fd.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                    continue;
+                };
+                // Follows the magic link to the open file itself, even if unlinked.
+                if let Ok(meta) = std::fs::metadata(fd.path()) {
+                    found.entry((meta.dev(), meta.ino())).or_default().0.push(n);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Unreadable),
+        Err(_) => return Ok(Holdings::default()), // gone: it holds nothing any more
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+        Ok(maps) => {
+            for id in maps.lines().filter_map(shared_mapping) {
+                found.entry(id).or_default().1 = true;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Unreadable),
+        Err(_) => {}
+    }
+    if found.is_empty() {
+        return Ok(Holdings::default());
+    }
+    Ok(Holdings {
+        uid: uid_of(pid).unwrap_or(u32::MAX),
+        command: command_of(pid),
+        files: found
+            .into_iter()
+            .map(|(id, (fds, mapped))| (id, fds, mapped))
+            .collect(),
+    })
 }
 
 /// The pid `/proc/self` points to.
@@ -557,6 +855,51 @@ mod tests {
             None
         );
         assert_eq!(shared_mapping("7f00-7f01 rw-s 00000000 00:00 0"), None);
+    }
+
+    #[test]
+    fn a_scanner_sees_a_process_open_and_close_a_file_and_rereads_little() {
+        let path = std::env::temp_dir().join(format!("holders_scanner_{}", std::process::id()));
+        std::fs::write(&path, b"x").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let id = (meta.dev(), meta.ino());
+        let wanted: BTreeSet<FileId> = [id].into();
+        let options = ScanOptions::trusting_pid_namespace(true);
+        let mut scanner = Scanner::new();
+        assert!(scanner.scan(options, Some(&wanted)).holders(id).is_empty());
+        // A process known to the scanner, holding nothing, then opening the file:
+        // found because its fingerprint moved.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "read _; exec 3<\"$0\"; exec sleep 30"])
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let until = |scanner: &mut Scanner, held: bool| {
+            let start = std::time::Instant::now();
+            loop {
+                let scan = scanner.scan(options, Some(&wanted));
+                if scan.holders(id).iter().any(|h| h.pid == pid) == held {
+                    return;
+                }
+                assert!(start.elapsed().as_secs() < 10, "holder {pid} never {held}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        };
+        for _ in 0..SLICES {
+            scanner.scan(options, Some(&wanted));
+        }
+        // Nothing ran that matters: far fewer processes read than there are.
+        scanner.scan(options, Some(&wanted));
+        let stats = scanner.stats();
+        assert!(stats.read < stats.processes.max(2), "{stats:?}");
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\n").unwrap();
+        until(&mut scanner, true);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        until(&mut scanner, false);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

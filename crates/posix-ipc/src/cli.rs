@@ -45,6 +45,9 @@ pub enum Command {
     /// Measure what each mechanism costs between two processes: latency percentiles,
     /// stream throughput, message sizes, core placement.
     Bench(crate::bench::BenchArgs),
+    /// A live view of every object, its holders and what changes (full screen on a
+    /// terminal; one line per event otherwise).
+    Watch(crate::watch::WatchArgs),
     /// Draw a sequence diagram (SVG) from a demo's --trace FILE.
     Diagram(crate::diagram::DiagramArgs),
     /// Write man pages or shell completions (for installing; see make install-docs).
@@ -453,7 +456,7 @@ fn parse_shown_name(text: &str) -> Result<Name, String> {
 pub struct Prefix(pub Vec<u8>);
 
 /// A prefix as `ls` shows names, with its leading '/' added if missing.
-fn parse_prefix(text: &str) -> Result<Prefix, String> {
+pub(crate) fn parse_prefix(text: &str) -> Result<Prefix, String> {
     let bytes = crate::render::unescape(text)?;
     Ok(Prefix(match bytes.first() {
         Some(b'/') => bytes,

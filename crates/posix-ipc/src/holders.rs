@@ -4,7 +4,9 @@
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::Serializer;
 
-pub use ipc_core::holders::{remove_unheld, FileId, Holder, Removal, Scan, ScanOptions};
+pub use ipc_core::holders::{
+    remove_unheld, FileId, Holder, Removal, Scan, ScanOptions, ScanStats, Scanner,
+};
 
 /// Serialises holders as `[{"pid", "uid", "user", "command", "fds", "mapped"}]`.
 pub fn serialize_holders<S: Serializer>(holders: &[Holder], s: S) -> Result<S::Ok, S::Error> {

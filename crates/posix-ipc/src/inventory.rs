@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::cli::Kind;
 use crate::holders::{serialize_holders, FileId, Holder, Scan, ScanOptions};
-use crate::mqueue_dir::MqueueDir;
+use crate::mqueue_dir::{MqueueDir, Unavailable};
 use crate::render::escape_name;
 
 pub use ipc_core::holders::SHM_DIR;
@@ -35,7 +35,7 @@ pub use ipc_core::holders::SHM_DIR;
 /// `name_bytes`); `mode` (octal, `"0600"`); `uid`; `owner`; `gid`; `changed` (UTC,
 /// ISO 8601); `size`, `value`, `messages`, `max_messages`, `message_size`,
 /// `queued_bytes` where they apply; `holders`; `orphan`; `odd` if not empty.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Object {
     /// `shm`, `sem` or `mq`.
     pub kind: Kind,
@@ -75,6 +75,11 @@ pub struct Object {
     pub id: FileId,
     /// Whether its file is a regular file (not a link, directory, pipe, ...).
     pub regular: bool,
+    /// Its file's last status change (`st_ctime`, seconds and nanoseconds): moves
+    /// with every message sent or received, and with chmod and chown.
+    pub status_changed: (i64, i64),
+    /// When it was looked at (before its file's `lstat`).
+    pub looked_at: std::time::SystemTime,
 }
 
 impl Serialize for Object {
@@ -145,7 +150,7 @@ impl Object {
 
     /// An object with what its file's metadata (from `lstat`) says; details and
     /// holders to come. The owner's name is looked up once per uid, in `owners`.
-    fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata, owners: &mut Owners) -> Object {
+    pub fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata, owners: &mut Owners) -> Object {
         Object {
             kind,
             raw: raw.into_boxed_slice(),
@@ -165,6 +170,8 @@ impl Object {
             odd: Vec::new(),
             id: (meta.dev(), meta.ino()),
             regular: meta.file_type().is_file(),
+            status_changed: (meta.ctime(), meta.ctime_nsec()),
+            looked_at: std::time::SystemTime::now(),
         }
     }
 
@@ -215,32 +222,11 @@ pub struct Inventory {
 /// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`
 /// (bytes, with the leading '/'), then scans `/proc` for their holders.
 pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inventory {
-    let wanted = |k: Kind| kind.is_none_or(|w| w == k);
-    let mut objects = Vec::new();
-    let mut owners = Owners::default();
-    if wanted(Kind::Shm) || wanted(Kind::Sem) {
-        for (k, raw, path) in shm_dir_entries() {
-            if wanted(k) && raw.starts_with(prefix) {
-                objects.extend(describe_file(k, raw, &path, &mut owners));
-            }
-        }
-    }
-    let mut queues_unavailable = None;
-    if wanted(Kind::Mq) {
-        match MqueueDir::find_or_mount() {
-            Ok(dir) => {
-                for (raw, path) in mqueue_entries(dir.path()) {
-                    if raw.starts_with(prefix) {
-                        objects.extend(describe_file(Kind::Mq, raw, &path, &mut owners));
-                    }
-                }
-            }
-            Err(e) => queues_unavailable = Some(e.0),
-        }
-    }
-    // In place: a stable sort would take a buffer of half the objects, and no two
-    // objects of one type share a name.
-    objects.sort_unstable_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
+    let queues = kind
+        .is_none_or(|k| k == Kind::Mq)
+        .then(MqueueDir::find_or_mount);
+    let (mut objects, queues_unavailable) =
+        list(kind, prefix, queues.as_ref(), &[], &mut Owners::default());
     let scan = Scan::take(options);
     for object in &mut objects {
         set_holders(object, &scan);
@@ -250,6 +236,47 @@ pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inven
         queues_unavailable,
         scan,
     }
+}
+
+/// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`,
+/// sorted by type then name, without their holders; queues from `queues` (`None`:
+/// none wanted). A queue whose file is the one in `previous` (a list made by this
+/// function) and has not changed since (same `st_ctime`, which every send and
+/// receive moves) keeps its counts from there instead of being opened again.
+/// Owners' names are looked up once per uid, in `owners`. Returns the objects, and
+/// why queues are missing, if they are.
+pub fn list(
+    kind: Option<Kind>,
+    prefix: &[u8],
+    queues: Option<&Result<MqueueDir, Unavailable>>,
+    previous: &[Object],
+    owners: &mut Owners,
+) -> (Vec<Object>, Option<String>) {
+    let wanted = |k: Kind| kind.is_none_or(|w| w == k);
+    let mut objects = Vec::new();
+    if wanted(Kind::Shm) || wanted(Kind::Sem) {
+        for (k, raw, path) in shm_dir_entries() {
+            if wanted(k) && raw.starts_with(prefix) {
+                objects.extend(describe_file(k, raw, &path, &[], owners));
+            }
+        }
+    }
+    let mut queues_unavailable = None;
+    match queues {
+        Some(Ok(dir)) => {
+            for (raw, path) in mqueue_entries(dir.path()) {
+                if raw.starts_with(prefix) {
+                    objects.extend(describe_file(Kind::Mq, raw, &path, previous, owners));
+                }
+            }
+        }
+        Some(Err(e)) => queues_unavailable = Some(e.0.clone()),
+        None => {}
+    }
+    // In place: a stable sort would take a buffer of half the objects, and no two
+    // objects of one type share a name.
+    objects.sort_unstable_by(|a, b| (a.kind as u8, &a.raw).cmp(&(b.kind as u8, &b.raw)));
+    (objects, queues_unavailable)
 }
 
 /// Every object named `name` (of `kind`, if given), then their holders. Queues are
@@ -265,6 +292,7 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
             Kind::Shm,
             raw.clone(),
             &in_shm(name.without_slash()),
+            &[],
             &mut owners,
         ));
     }
@@ -274,6 +302,7 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
             Kind::Sem,
             raw.clone(),
             &in_shm(&file),
+            &[],
             &mut owners,
         ));
     }
@@ -281,7 +310,7 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
         match MqueueDir::find_or_mount() {
             Ok(dir) => {
                 let path = dir.path().join(OsStr::from_bytes(name.without_slash()));
-                found.extend(describe_file(Kind::Mq, raw, &path, &mut owners));
+                found.extend(describe_file(Kind::Mq, raw, &path, &[], &mut owners));
             }
             Err(_) => found.extend(describe_queue_by_name(name, &mut owners)),
         }
@@ -322,9 +351,17 @@ fn mqueue_entries(dir: &Path) -> impl Iterator<Item = (Vec<u8>, PathBuf)> {
 
 /// Describes the object whose file is `path`, never following a link; `None` if
 /// it vanished meanwhile.
-fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path, owners: &mut Owners) -> Option<Object> {
+fn describe_file(
+    kind: Kind,
+    raw: Vec<u8>,
+    path: &Path,
+    previous: &[Object],
+    owners: &mut Owners,
+) -> Option<Object> {
+    let looked_at = std::time::SystemTime::now();
     let meta = std::fs::symlink_metadata(path).ok()?;
     let mut object = Object::new(kind, raw, &meta, owners);
+    object.looked_at = looked_at;
     let file_type = meta.file_type();
     if file_type.is_symlink() {
         let target = std::fs::read_link(path)
@@ -353,6 +390,20 @@ fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path, owners: &mut Owners) -> 
         Kind::Shm => object.size = Some(meta.len()),
         Kind::Sem => read_semaphore(&mut object, path),
         Kind::Mq => {
+            let same = previous
+                .binary_search_by(|p| (p.kind as u8, &p.raw).cmp(&(kind as u8, &object.raw)))
+                .ok()
+                .map(|at| &previous[at])
+                .filter(|p| (p.id, p.status_changed) == (object.id, object.status_changed))
+                .filter(|p| settled_before(p.status_changed, p.looked_at));
+            if let Some(same) = same {
+                object.messages = same.messages;
+                object.max_messages = same.max_messages;
+                object.message_size = same.message_size;
+                object.queued_bytes = same.queued_bytes;
+                object.odd.clone_from(&same.odd);
+                return Some(object);
+            }
             object.queued_bytes = read_nonblocking(path).and_then(|t| qsize(&t));
             if let Some(name) = object.call_name() {
                 fill_queue_attributes(&mut object, &name);
@@ -450,6 +501,24 @@ fn read_semaphore(object: &mut Object, path: &Path) {
     }
 }
 
+/// Whether a change made after `looked_at` must move a file's `st_ctime` away
+/// from `ctime`. File times are coarse: the mqueue filesystem keeps whole
+/// seconds, and the clock they are read from lags up to a tick (10 ms): two
+/// changes within one second can get the same time. So a time only vouches for
+/// "nothing changed since" once the file was looked at more than that after it.
+fn settled_before(ctime: (i64, i64), looked_at: std::time::SystemTime) -> bool {
+    let Ok(seconds) = u64::try_from(ctime.0) else {
+        return false;
+    };
+    let changed = std::time::UNIX_EPOCH
+        + std::time::Duration::new(seconds, u32::try_from(ctime.1).unwrap_or(0));
+    changed + FILE_TIME_GRANULARITY < looked_at
+}
+
+/// The coarsest file time granularity of the file systems looked at (mqueue: one
+/// second), plus a clock tick.
+const FILE_TIME_GRANULARITY: std::time::Duration = std::time::Duration::from_millis(1010);
+
 /// A queue found by opening its name (no mqueue filesystem available).
 fn describe_queue_by_name(name: &Name, owners: &mut Owners) -> Option<Object> {
     let queue = open_queue_quietly(name)?;
@@ -461,7 +530,8 @@ fn describe_queue_by_name(name: &Name, owners: &mut Owners) -> Option<Object> {
     Some(object)
 }
 
-fn set_holders(object: &mut Object, scan: &Scan) {
+/// Sets the object's holders and orphan state from `scan`.
+pub fn set_holders(object: &mut Object, scan: &Scan) {
     object.holders = scan.holders(object.id).to_vec();
     object.orphan = if !object.holders.is_empty() {
         Some(false)

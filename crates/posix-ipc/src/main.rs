@@ -21,6 +21,7 @@ mod render;
 mod summary;
 mod table;
 mod units;
+mod watch;
 
 use clap::Parser;
 
@@ -42,6 +43,7 @@ fn main() {
         Command::Bench(args) => bench::bench(args),
         Command::Generate(command) => generate::generate(command),
         Command::Diagram(args) => diagram::diagram(args),
+        Command::Watch(args) => watch::watch(args),
     };
     if let Err(failure) = result {
         std::process::exit(failure.report());
