@@ -7,31 +7,6 @@ use ipc_core::{
     SharedMemory, ShmOptions,
 };
 
-/// Every kind, in the order the labs report them.
-pub const ALL: [ObjectKind; 3] = [
-    ObjectKind::SharedMemory,
-    ObjectKind::Semaphore,
-    ObjectKind::MessageQueue,
-];
-
-/// The kind in words.
-pub fn label(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::SharedMemory => "shared memory",
-        ObjectKind::Semaphore => "semaphore",
-        ObjectKind::MessageQueue => "message queue",
-    }
-}
-
-/// The kind in three letters, for object names: `shm`, `sem`, `mq`.
-pub fn tag(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::SharedMemory => "shm",
-        ObjectKind::Semaphore => "sem",
-        ObjectKind::MessageQueue => "mq",
-    }
-}
-
 /// An open handle of any kind; closed on drop.
 #[derive(Debug)]
 pub enum Handle {

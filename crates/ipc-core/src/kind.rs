@@ -45,6 +45,15 @@ impl ObjectKind {
         }
     }
 
+    /// The kind in words: `shared memory`, `semaphore`, `message queue`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ObjectKind::SharedMemory => "shared memory",
+            ObjectKind::Semaphore => "semaphore",
+            ObjectKind::MessageQueue => "message queue",
+        }
+    }
+
     /// The C call that removes a name of this kind.
     pub fn unlink_call(self) -> &'static str {
         match self {

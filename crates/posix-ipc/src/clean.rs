@@ -9,29 +9,12 @@
 
 use clap::CommandFactory;
 use ipc_core::Errno;
-use ipc_core::ObjectKind;
 
-use crate::cli::{CleanArgs, Cli, Kind, RmArgs};
+use crate::cli::{CleanArgs, Cli, RmArgs};
 use crate::failure::Failure;
 use crate::holders::{remove_unheld, Removal};
 use crate::inventory::{collect, lookup, Object};
 use crate::render::{escape_name, escape_text, out};
-
-fn object_kind(kind: Kind) -> ObjectKind {
-    match kind {
-        Kind::Shm => ObjectKind::SharedMemory,
-        Kind::Sem => ObjectKind::Semaphore,
-        Kind::Mq => ObjectKind::MessageQueue,
-    }
-}
-
-fn word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Shm => "shared memory",
-        Kind::Sem => "semaphore",
-        Kind::Mq => "message queue",
-    }
-}
 
 /// `posix-ipc rm NAME...`: every object with each name (of `--type`, if given).
 /// Fails (status 1) if a name matched nothing or an unlink failed; goes on with the
@@ -46,8 +29,8 @@ pub fn rm(args: RmArgs) -> Result<(), Failure> {
             failed += 1;
         }
         for object in found {
-            match object_kind(object.kind).unlink(name) {
-                Ok(()) => out(format!("removed {} {shown}\n", word(object.kind)).as_bytes()),
+            match object.kind.unlink(name) {
+                Ok(()) => out(format!("removed {} {shown}\n", object.kind.noun()).as_bytes()),
                 Err(e) => {
                     eprintln!(
                         "posix-ipc: rm {shown}: {}",
@@ -113,13 +96,13 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
             eprintln!("posix-ipc: left {shown} alone: {}", object.odd.join("; "));
             continue;
         }
-        let line = |verb: &str| format!("{verb} {} {shown}\n", word(object.kind));
+        let line = |verb: &str| format!("{verb} {} {shown}\n", object.kind.noun());
         if args.dry_run {
             out(line("would remove").as_bytes());
             continue;
         }
         if args.orphans {
-            match remove_unheld(object_kind(object.kind), &name, Some(object.id), options) {
+            match remove_unheld(object.kind, &name, Some(object.id), options) {
                 Removal::Removed { opened_meanwhile } => {
                     out(line("removed").as_bytes());
                     removed += 1;
@@ -134,7 +117,7 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
             }
             continue;
         }
-        match object_kind(object.kind).unlink(&name) {
+        match object.kind.unlink(&name) {
             Ok(()) => {
                 out(line("removed").as_bytes());
                 removed += 1;
@@ -186,7 +169,7 @@ fn why_kept(kept: &Removal, object: &Object) -> String {
         }
         Removal::Unsure(why) => format!("cannot tell whether a process holds it: {why}"),
         Removal::Removed { .. } | Removal::Gone => {
-            format!("{} {}", word(object.kind), object.shown_name())
+            format!("{} {}", object.kind.noun(), object.shown_name())
         }
     }
 }

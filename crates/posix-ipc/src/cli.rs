@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use ipc_core::ObjectKind;
 use ipc_core::{Mode, Name};
 
 /// See, drive and clean up POSIX IPC objects: shared memory, named semaphores and
@@ -72,16 +73,14 @@ pub enum GenerateCommand {
     },
 }
 
-/// The three kinds of objects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Shared memory (/dev/shm/NAME).
-    Shm,
-    /// Named semaphore (/dev/shm/sem.NAME).
-    Sem,
-    /// Message queue (mqueue filesystem).
-    Mq,
+/// `shm`, `sem` or `mq` for `--type`, as [`ObjectKind`]'s labels.
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = ObjectKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(ObjectKind::ALL.map(ObjectKind::label)).map(|label| {
+        label
+            .parse::<ObjectKind>()
+            .expect("one of the possible values")
+    })
 }
 
 /// `--json`.
@@ -114,8 +113,8 @@ impl ScanArgs {
 #[command(after_help = ls_after_help())]
 pub struct ListArgs {
     /// Only objects of this type.
-    #[arg(long = "type", short = 't', value_enum)]
-    pub kind: Option<Kind>,
+    #[arg(long = "type", short = 't', value_parser = kind_parser())]
+    pub kind: Option<ObjectKind>,
     /// Only names starting with this (with or without the leading '/'; escapes as
     /// ls shows them).
     #[arg(long, value_parser = parse_prefix)]
@@ -188,8 +187,8 @@ pub struct StatArgs {
     #[arg(value_parser = parse_shown_name)]
     pub name: Name,
     /// Only this type, where several share the name.
-    #[arg(long = "type", short = 't', value_enum)]
-    pub kind: Option<Kind>,
+    #[arg(long = "type", short = 't', value_parser = kind_parser())]
+    pub kind: Option<ObjectKind>,
     #[command(flatten)]
     pub json: JsonArg,
     #[command(flatten)]
@@ -402,8 +401,8 @@ pub struct RmArgs {
     #[arg(required = true, value_parser = parse_shown_name)]
     pub names: Vec<Name>,
     /// Only objects of this type.
-    #[arg(long = "type", short = 't', value_enum)]
-    pub kind: Option<Kind>,
+    #[arg(long = "type", short = 't', value_parser = kind_parser())]
+    pub kind: Option<ObjectKind>,
 }
 
 /// `posix-ipc clean`.
@@ -422,8 +421,8 @@ pub struct CleanArgs {
     #[arg(long)]
     pub orphans: bool,
     /// Only objects of this type.
-    #[arg(long = "type", short = 't', value_enum)]
-    pub kind: Option<Kind>,
+    #[arg(long = "type", short = 't', value_parser = kind_parser())]
+    pub kind: Option<ObjectKind>,
     /// List what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use crate::cli::Kind;
 use crate::inventory::Object;
-use crate::render::{escape_name, holders_cell, kind_word};
+use crate::render::{escape_name, holders_cell};
 use crate::table::Heading;
 use crate::units::bytes_cell;
+use ipc_core::ObjectKind;
 
 /// One column of `ls`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,7 +276,7 @@ impl Context {
         let exact = self.exact;
         let bytes = |n: u64| bytes_cell(n, exact);
         match column {
-            Column::Type => cell.push_str(kind_word(object.kind)),
+            Column::Type => cell.push_str(object.kind.label()),
             Column::Name => cell.push_str(&object.shown_name()),
             Column::Detail => cell.push_str(&detail(object, exact)),
             Column::Size => {
@@ -397,13 +397,13 @@ pub fn detail(object: &Object, exact: bool) -> String {
         }
     };
     match object.kind {
-        Kind::Shm => object
+        ObjectKind::SharedMemory => object
             .size
             .map_or_else(|| "?".to_owned(), |size| bytes_cell(size, exact)),
-        Kind::Sem => object
+        ObjectKind::Semaphore => object
             .value
             .map_or_else(|| "value ?".to_owned(), |v| format!("value {v}")),
-        Kind::Mq => {
+        ObjectKind::MessageQueue => {
             let depth = match (object.messages, object.max_messages) {
                 (Some(n), Some(max)) => format!("{n}/{max} {}", plural(max, "msg", "msgs")),
                 _ => "? msgs".to_owned(),

@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 use ipc_core::{Access, Creation, MessageQueue, MqOptions, Name};
 use serde::Serialize;
 
-use crate::cli::Kind;
 use crate::holders::{serialize_holders, FileId, Holder, Scan, ScanOptions};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
 use crate::render::escape_name;
+use ipc_core::ObjectKind;
 
 pub use ipc_core::holders::SHM_DIR;
 
@@ -38,7 +38,7 @@ pub use ipc_core::holders::SHM_DIR;
 #[derive(Clone, Debug)]
 pub struct Object {
     /// `shm`, `sem` or `mq`.
-    pub kind: Kind,
+    pub kind: ObjectKind,
     /// The name's bytes, with the leading '/'.
     pub raw: Box<[u8]>,
     /// Permission bits.
@@ -92,7 +92,7 @@ impl Serialize for Object {
             }
         }
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("type", &self.kind)?;
+        map.serialize_entry("type", self.kind.label())?;
         map.serialize_entry("name", &self.name_json())?;
         if std::str::from_utf8(&self.raw).is_err() {
             map.serialize_entry("name_bytes", &self.raw)?;
@@ -150,7 +150,7 @@ impl Object {
 
     /// An object with what its file's metadata (from `lstat`) says; details and
     /// holders to come. The owner's name is looked up once per uid, in `owners`.
-    pub fn new(kind: Kind, raw: Vec<u8>, meta: &Metadata, owners: &mut Owners) -> Object {
+    pub fn new(kind: ObjectKind, raw: Vec<u8>, meta: &Metadata, owners: &mut Owners) -> Object {
         Object {
             kind,
             raw: raw.into_boxed_slice(),
@@ -221,9 +221,9 @@ pub struct Inventory {
 
 /// Lists objects of `kind` (all kinds if `None`) whose names start with `prefix`
 /// (bytes, with the leading '/'), then scans `/proc` for their holders.
-pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inventory {
+pub fn collect(kind: Option<ObjectKind>, prefix: &[u8], options: ScanOptions) -> Inventory {
     let queues = kind
-        .is_none_or(|k| k == Kind::Mq)
+        .is_none_or(|k| k == ObjectKind::MessageQueue)
         .then(MqueueDir::find_or_mount);
     let (mut objects, queues_unavailable) =
         list(kind, prefix, queues.as_ref(), &[], &mut Owners::default());
@@ -246,15 +246,15 @@ pub fn collect(kind: Option<Kind>, prefix: &[u8], options: ScanOptions) -> Inven
 /// Owners' names are looked up once per uid, in `owners`. Returns the objects, and
 /// why queues are missing, if they are.
 pub fn list(
-    kind: Option<Kind>,
+    kind: Option<ObjectKind>,
     prefix: &[u8],
     queues: Option<&Result<MqueueDir, Unavailable>>,
     previous: &[Object],
     owners: &mut Owners,
 ) -> (Vec<Object>, Option<String>) {
-    let wanted = |k: Kind| kind.is_none_or(|w| w == k);
+    let wanted = |k: ObjectKind| kind.is_none_or(|w| w == k);
     let mut objects = Vec::new();
-    if wanted(Kind::Shm) || wanted(Kind::Sem) {
+    if wanted(ObjectKind::SharedMemory) || wanted(ObjectKind::Semaphore) {
         for (k, raw, path) in shm_dir_entries() {
             if wanted(k) && raw.starts_with(prefix) {
                 objects.extend(describe_file(k, raw, &path, &[], owners));
@@ -266,7 +266,13 @@ pub fn list(
         Some(Ok(dir)) => {
             for (raw, path) in mqueue_entries(dir.path()) {
                 if raw.starts_with(prefix) {
-                    objects.extend(describe_file(Kind::Mq, raw, &path, previous, owners));
+                    objects.extend(describe_file(
+                        ObjectKind::MessageQueue,
+                        raw,
+                        &path,
+                        previous,
+                        owners,
+                    ));
                 }
             }
         }
@@ -281,36 +287,42 @@ pub fn list(
 
 /// Every object named `name` (of `kind`, if given), then their holders. Queues are
 /// found in the mqueue filesystem, or opened by name where none can be mounted.
-pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Object> {
+pub fn lookup(name: &Name, kind: Option<ObjectKind>, options: ScanOptions) -> Vec<Object> {
     let raw = name.as_bytes().to_vec();
     let mut found = Vec::new();
     let mut owners = Owners::default();
-    let wanted = |k: Kind| kind.is_none_or(|w| w == k);
+    let wanted = |k: ObjectKind| kind.is_none_or(|w| w == k);
     let in_shm = |file: &[u8]| Path::new(SHM_DIR).join(OsStr::from_bytes(file));
-    if wanted(Kind::Shm) {
+    if wanted(ObjectKind::SharedMemory) {
         found.extend(describe_file(
-            Kind::Shm,
+            ObjectKind::SharedMemory,
             raw.clone(),
             &in_shm(name.without_slash()),
             &[],
             &mut owners,
         ));
     }
-    if wanted(Kind::Sem) {
+    if wanted(ObjectKind::Semaphore) {
         let file = [b"sem.", name.without_slash()].concat();
         found.extend(describe_file(
-            Kind::Sem,
+            ObjectKind::Semaphore,
             raw.clone(),
             &in_shm(&file),
             &[],
             &mut owners,
         ));
     }
-    if wanted(Kind::Mq) {
+    if wanted(ObjectKind::MessageQueue) {
         match MqueueDir::find_or_mount() {
             Ok(dir) => {
                 let path = dir.path().join(OsStr::from_bytes(name.without_slash()));
-                found.extend(describe_file(Kind::Mq, raw, &path, &[], &mut owners));
+                found.extend(describe_file(
+                    ObjectKind::MessageQueue,
+                    raw,
+                    &path,
+                    &[],
+                    &mut owners,
+                ));
             }
             Err(_) => found.extend(describe_queue_by_name(name, &mut owners)),
         }
@@ -324,7 +336,7 @@ pub fn lookup(name: &Name, kind: Option<Kind>, options: ScanOptions) -> Vec<Obje
 
 /// `(kind, b"/name", path)` for each entry of `/dev/shm`, whatever its type, as
 /// the directory is read (never all at once).
-fn shm_dir_entries() -> impl Iterator<Item = (Kind, Vec<u8>, PathBuf)> {
+fn shm_dir_entries() -> impl Iterator<Item = (ObjectKind, Vec<u8>, PathBuf)> {
     std::fs::read_dir(SHM_DIR)
         .into_iter()
         .flatten()
@@ -333,9 +345,13 @@ fn shm_dir_entries() -> impl Iterator<Item = (Kind, Vec<u8>, PathBuf)> {
             let file = e.file_name().as_bytes().to_vec();
             match file.strip_prefix(b"sem.") {
                 Some(sem) if Name::from_bytes(&[b"/", sem].concat()).is_ok() => {
-                    (Kind::Sem, [b"/", sem].concat(), e.path())
+                    (ObjectKind::Semaphore, [b"/", sem].concat(), e.path())
                 }
-                _ => (Kind::Shm, [b"/", &file[..]].concat(), e.path()),
+                _ => (
+                    ObjectKind::SharedMemory,
+                    [b"/", &file[..]].concat(),
+                    e.path(),
+                ),
             }
         })
 }
@@ -352,7 +368,7 @@ fn mqueue_entries(dir: &Path) -> impl Iterator<Item = (Vec<u8>, PathBuf)> {
 /// Describes the object whose file is `path`, never following a link; `None` if
 /// it vanished meanwhile.
 fn describe_file(
-    kind: Kind,
+    kind: ObjectKind,
     raw: Vec<u8>,
     path: &Path,
     previous: &[Object],
@@ -378,7 +394,7 @@ fn describe_file(
             .push(format!("{}, not an object", type_words(&meta)));
         return Some(object);
     }
-    if kind == Kind::Shm {
+    if kind == ObjectKind::SharedMemory {
         if let Some(sem) = object.raw.strip_prefix(b"/sem.") {
             object.odd.push(format!(
                 "named like a semaphore, but '/{}' is no semaphore name",
@@ -387,9 +403,9 @@ fn describe_file(
         }
     }
     match kind {
-        Kind::Shm => object.size = Some(meta.len()),
-        Kind::Sem => read_semaphore(&mut object, path),
-        Kind::Mq => {
+        ObjectKind::SharedMemory => object.size = Some(meta.len()),
+        ObjectKind::Semaphore => read_semaphore(&mut object, path),
+        ObjectKind::MessageQueue => {
             let same = previous
                 .binary_search_by(|p| (p.kind as u8, &p.raw).cmp(&(kind as u8, &object.raw)))
                 .ok()
@@ -523,7 +539,12 @@ const FILE_TIME_GRANULARITY: std::time::Duration = std::time::Duration::from_mil
 fn describe_queue_by_name(name: &Name, owners: &mut Owners) -> Option<Object> {
     let queue = open_queue_quietly(name)?;
     let meta = std::fs::metadata(format!("/proc/self/fd/{}", queue.raw())).ok()?;
-    let mut object = Object::new(Kind::Mq, name.as_bytes().to_vec(), &meta, owners);
+    let mut object = Object::new(
+        ObjectKind::MessageQueue,
+        name.as_bytes().to_vec(),
+        &meta,
+        owners,
+    );
     if let Ok(attr) = queue.attributes() {
         object.set_queue_attributes(&attr);
     }

@@ -6,11 +6,11 @@
 //! invisible character passes through, and [`unescape`] turns the shown form back
 //! into the bytes, so `rm` and `stat` take exactly what `ls` shows.
 
-use crate::cli::Kind;
 use crate::columns::plural;
 use crate::holders::Holder;
 use crate::inventory::{iso8601, Object};
 use crate::table::Out;
+use ipc_core::ObjectKind;
 
 /// Writes `bytes` to stdout; a broken pipe exits 0 at once.
 pub fn out(bytes: &[u8]) {
@@ -24,15 +24,6 @@ pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
     let mut stdout = Out::new();
     stdout.json(value);
     stdout.finish();
-}
-
-/// `shm`, `sem` or `mq`.
-pub fn kind_word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Shm => "shm",
-        Kind::Sem => "sem",
-        Kind::Mq => "mq",
-    }
 }
 
 /// Unicode characters that change how text around them looks, or are invisible:
@@ -143,18 +134,18 @@ fn short_command(command: &str) -> String {
 
 /// `stat`: one object in full.
 pub fn full(object: &Object) -> String {
-    let mut text = format!("{} {}\n", kind_word(object.kind), object.shown_name());
+    let mut text = format!("{} {}\n", object.kind.label(), object.shown_name());
     let mut line = |key: &str, value: String| text.push_str(&format!("  {key:<13} {value}\n"));
     match object.kind {
-        Kind::Shm => line(
+        ObjectKind::SharedMemory => line(
             "size",
             object.size.map_or_else(
                 || "?".to_owned(),
                 |size| format!("{size} {}", plural(size as i64, "byte", "bytes")),
             ),
         ),
-        Kind::Sem => line("value", object.value.map_or("?".into(), |v| v.to_string())),
-        Kind::Mq => {
+        ObjectKind::Semaphore => line("value", object.value.map_or("?".into(), |v| v.to_string())),
+        ObjectKind::MessageQueue => {
             let depth = match (object.messages, object.max_messages) {
                 (Some(n), Some(max)) => format!("{n} of {max} at most"),
                 _ => "?".to_owned(),

@@ -15,11 +15,12 @@
 
 use ipc_core::limits::{self, Amount, Limit};
 
-use crate::cli::{Kind, ListArgs};
+use crate::cli::ListArgs;
 use crate::failure::Failure;
 use crate::inventory::collect;
 use crate::table::{print, Heading};
 use crate::units::bytes_cell;
+use ipc_core::ObjectKind;
 
 /// Bytes the kernel charges per message slot besides the message itself:
 /// `sizeof(struct msg_msg)` (48 on 64-bit Linux).
@@ -65,12 +66,13 @@ pub fn summary(args: &ListArgs) -> Result<(), Failure> {
     if let Some(why) = &inventory.queues_unavailable {
         eprintln!("posix-ipc: message queues not counted: {why}");
     }
-    let count = |kind: Kind| inventory.objects.iter().filter(|o| o.kind == kind).count() as u64;
+    let count =
+        |kind: ObjectKind| inventory.objects.iter().filter(|o| o.kind == kind).count() as u64;
     let uid = nix::unistd::geteuid().as_raw();
     let charged: u64 = inventory
         .objects
         .iter()
-        .filter(|o| o.kind == Kind::Mq && o.uid == uid)
+        .filter(|o| o.kind == ObjectKind::MessageQueue && o.uid == uid)
         .filter_map(|o| {
             Some(queue_charge(
                 u64::try_from(o.max_messages?).ok()?,
@@ -89,7 +91,7 @@ pub fn summary(args: &ListArgs) -> Result<(), Failure> {
         Usage {
             resource: "MQUEUES",
             description: "message queues in this IPC namespace (queues_max)".into(),
-            used: queues_known.then(|| count(Kind::Mq)),
+            used: queues_known.then(|| count(ObjectKind::MessageQueue)),
             limit: value(&limits::queues_max()),
             bytes: false,
         },
@@ -112,14 +114,14 @@ pub fn summary(args: &ListArgs) -> Result<(), Failure> {
         Usage {
             resource: "SHMS",
             description: "shared memory objects".into(),
-            used: Some(count(Kind::Shm)),
+            used: Some(count(ObjectKind::SharedMemory)),
             limit: Amount::Unknown,
             bytes: false,
         },
         Usage {
             resource: "SEMS",
             description: "named semaphores".into(),
-            used: Some(count(Kind::Sem)),
+            used: Some(count(ObjectKind::Semaphore)),
             limit: Amount::Unknown,
             bytes: false,
         },

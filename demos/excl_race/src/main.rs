@@ -17,10 +17,11 @@ mod slots;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use demo_kit::facility::{self, label, tag, ALL};
+use demo_kit::facility;
 use demo_kit::{outln, Cli, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child};
+use ipc_core::ObjectKind;
 use ipc_core::{Creation, Errno, Mapping, Mode, Name, SharedSemaphore};
 
 use slots::{Outcome, Slot};
@@ -118,9 +119,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         .map(|i| Slot::at(&map, SLOTS + i * slots::STRIDE))
         .collect::<Result<Vec<_>, _>>()
         .perror("atomic")?;
-    let names: Vec<Name> = ALL
+    let names: Vec<Name> = ObjectKind::ALL
         .iter()
-        .map(|&kind| facility::unique_name("excl_race", tag(kind)))
+        .map(|&kind| facility::unique_name("excl_race", kind.label()))
         .collect();
     let race = Race {
         task: map.atomic_u64(TASK).perror("atomic")?,
@@ -145,7 +146,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     if let Err(failure) = cleanup::install(Strategy::HelperThread, None).perror("cleanup") {
         return Err(stop(&race, &gates, workers, failure));
     }
-    for (&kind, name) in ALL.iter().zip(&names) {
+    for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
         // This process answers for the raced names, whoever creates them.
         if let Err(failure) = cleanup::answer_for(kind, name).perror("register") {
             return Err(stop(&race, &gates, workers, failure));
@@ -164,11 +165,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     for worker in workers {
         worker.wait().perror("waitpid")?;
     }
-    for (&kind, name) in ALL.iter().zip(&names) {
+    for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
         cleanup::release(kind, name);
     }
 
-    let total = rounds * ALL.len() as u64;
+    let total = rounds * ObjectKind::ALL.len() as u64;
     let sum = |way: Way, field: fn(&Tally) -> u64| -> u64 {
         raced
             .iter()
@@ -210,7 +211,7 @@ fn race_all(
 ) -> Result<Vec<(Way, Tally)>, Failure> {
     let mut report = Vec::new();
     for way in [Way::Exclusive, Way::CheckThenCreate] {
-        for (index, (&kind, name)) in ALL.iter().zip(race.names).enumerate() {
+        for (index, (&kind, name)) in ObjectKind::ALL.iter().zip(race.names).enumerate() {
             let mut tally = Tally::default();
             for _ in 0..rounds {
                 race.task.store(
@@ -259,7 +260,7 @@ fn race_all(
                 Way::Exclusive => format!(
                     "O_CREAT|O_EXCL    {:<14} rounds with 1 creator and {} EEXIST: {}/{rounds}; \
                      one inode among all: {}/{rounds}",
-                    label(kind),
+                    kind.noun(),
                     race.procs - 1,
                     tally.exact,
                     tally.one_object
@@ -267,7 +268,7 @@ fn race_all(
                 Way::CheckThenCreate => format!(
                     "check-then-create {:<14} rounds with several believers: {}/{rounds} (at \
                      most {} in one round); one inode among all: {}/{rounds}",
-                    label(kind),
+                    kind.noun(),
                     tally.several,
                     tally.most,
                     tally.one_object
@@ -324,7 +325,7 @@ fn worker(
             }
             std::thread::yield_now();
         }
-        let kind = ALL[(job / 2) as usize];
+        let kind = ObjectKind::ALL[(job / 2) as usize];
         let name = &race.names[(job / 2) as usize];
         let attempt = || {
             if job.is_multiple_of(2) {

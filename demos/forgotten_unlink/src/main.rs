@@ -5,13 +5,14 @@
 //! create of the same names now fails with `EEXIST`; the document's recovery,
 //! unlink the stale object and create again, works; and nothing is left at the end.
 
-use demo_kit::facility::{self, label, tag, unique_name, ALL};
+use demo_kit::facility::{self, unique_name};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{Creation, Errno, Mapping, Mode, Name, Signal};
 
 const USAGE: Usage = Usage {
@@ -40,9 +41,9 @@ const CREATED: u64 = 1;
 const FAILED: u64 = 2;
 
 fn run() -> Result<(), Failure> {
-    let names: Vec<Name> = ALL
+    let names: Vec<Name> = ObjectKind::ALL
         .iter()
-        .map(|&k| unique_name("forgotten_unlink", tag(k)))
+        .map(|&k| unique_name("forgotten_unlink", k.label()))
         .collect();
     let mode = Mode::from_bits_truncate(0o600);
     let mut shared = Mapping::anonymous(MAP_LEN).perror("mmap")?;
@@ -58,11 +59,11 @@ fn run() -> Result<(), Failure> {
             return 1;
         }
         let mut handles = Vec::new();
-        for (&kind, name) in ALL.iter().zip(&names) {
+        for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
             match facility::open(kind, name, Creation::CreateExclusive, mode) {
                 Ok(handle) => handles.push(handle),
                 Err(e) => {
-                    let text = format!("the child could not create its {}: {e}", label(kind));
+                    let text = format!("the child could not create its {}: {e}", kind.noun());
                     let text = &text.as_bytes()[..text.len().min(MAP_LEN - MESSAGE)];
                     if shared.write(MESSAGE, text).is_ok() {
                         message_len.store(text.len() as u64, Ordering::SeqCst);
@@ -83,7 +84,8 @@ fn run() -> Result<(), Failure> {
     let registered = cleanup::install(Strategy::HelperThread, None)
         .perror("cleanup")
         .and_then(|()| {
-            ALL.iter()
+            ObjectKind::ALL
+                .iter()
                 .zip(&names)
                 .try_for_each(|(&kind, name)| cleanup::answer_for(kind, name))
                 .perror("register")
@@ -124,7 +126,7 @@ fn run() -> Result<(), Failure> {
     let status = child.wait().perror("waitpid")?;
     outln!(
         "the child created {} objects and was killed: {status:?}",
-        ALL.len()
+        ObjectKind::ALL.len()
     )?;
     if status != ExitStatus::Signaled(Signal::SIGKILL) {
         return Err(Failure::message(
@@ -133,7 +135,7 @@ fn run() -> Result<(), Failure> {
     }
 
     let (mut survived, mut eexist, mut recovered) = (0, 0, 0);
-    for (&kind, name) in ALL.iter().zip(&names) {
+    for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
         let alive = facility::open(kind, name, Creation::OpenExisting, mode).is_ok();
         survived += usize::from(alive);
         let again = facility::open(kind, name, Creation::CreateExclusive, mode);
@@ -145,7 +147,7 @@ fn run() -> Result<(), Failure> {
         recovered += usize::from(retried);
         outln!(
             "  {:<14} {name}: still there: {}; O_EXCL create: {}; unlink and retry: {}",
-            label(kind),
+            kind.noun(),
             yes(alive),
             match &again {
                 Ok(_) => "succeeded?!".to_owned(),
@@ -155,12 +157,12 @@ fn run() -> Result<(), Failure> {
         )?;
         cleanup::unlink(kind, name).perror("unlink")?;
     }
-    let left = ALL
+    let left = ObjectKind::ALL
         .iter()
         .zip(&names)
         .filter(|(&k, n)| facility::open(k, n, Creation::OpenExisting, mode).is_ok())
         .count();
-    let all = ALL.len();
+    let all = ObjectKind::ALL.len();
     outln!(
         "verdict: after SIGKILL {survived}/{all} objects outlived their creator; an O_EXCL create \
          then failed with EEXIST {eexist}/{all}; unlink-and-retry recovered {recovered}/{all}; \

@@ -6,10 +6,11 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use demo_kit::facility::{self, label, tag, unique_name, Handle, ALL};
+use demo_kit::facility::{self, unique_name, Handle};
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::set_umask;
+use ipc_core::ObjectKind;
 use ipc_core::{Creation, Mode, Name};
 
 const USAGE: Usage = Usage {
@@ -72,8 +73,8 @@ fn table() -> Result<(), Failure> {
     let mut matches = 0;
     let mut results = Vec::new();
     for umask in UMASKS {
-        for kind in ALL {
-            let name = unique_name("umask_mode", &format!("{}_{umask:03o}", tag(kind)));
+        for kind in ObjectKind::ALL {
+            let name = unique_name("umask_mode", &format!("{}_{umask:03o}", kind.label()));
             set_umask(Mode::from_bits_truncate(umask));
             let mut in_effect = None;
             let created = cleanup::own(kind, &name, || {
@@ -98,7 +99,7 @@ fn table() -> Result<(), Failure> {
             let expected = REQUESTED & !in_effect;
             outln!(
                 "{:<14} {:>9} {:>6} {:>8} {:>9}",
-                label(kind),
+                kind.noun(),
                 format!("{REQUESTED:04o}"),
                 format!("{in_effect:03o}"),
                 format!("{expected:04o}"),

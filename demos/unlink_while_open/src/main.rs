@@ -5,10 +5,11 @@
 //! opening the names without `O_CREAT` now fails with `ENOENT`; with `O_CREAT` it
 //! makes new, distinct objects.
 
-use demo_kit::facility::{self, label, tag, unique_name, Handle, ALL};
+use demo_kit::facility::{self, unique_name, Handle};
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child, ExitStatus};
+use ipc_core::ObjectKind;
 use ipc_core::{Creation, Errno, Mapping, Mode, Name};
 
 const USAGE: Usage = Usage {
@@ -25,9 +26,9 @@ fn main() {
 }
 
 fn run() -> Result<(), Failure> {
-    let names: Vec<Name> = ALL
+    let names: Vec<Name> = ObjectKind::ALL
         .iter()
-        .map(|&k| unique_name("unlink_while_open", tag(k)))
+        .map(|&k| unique_name("unlink_while_open", k.label()))
         .collect();
     let mode = Mode::from_bits_truncate(0o600);
 
@@ -40,7 +41,7 @@ fn run() -> Result<(), Failure> {
         if gate.wait().is_err() {
             return 1;
         }
-        let failed = ALL
+        let failed = ObjectKind::ALL
             .iter()
             .zip(&names)
             .filter(|(&k, n)| facility::unlink(k, n).is_err())
@@ -52,7 +53,7 @@ fn run() -> Result<(), Failure> {
     cleanup::install(Strategy::HelperThread, None).perror("cleanup")?;
 
     let mut held = Vec::new();
-    for (&kind, name) in ALL.iter().zip(&names) {
+    for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
         let handle = cleanup::own(kind, name, || {
             facility::open(kind, name, Creation::CreateExclusive, mode)
         })
@@ -88,7 +89,7 @@ fn run() -> Result<(), Failure> {
 
     // 1. The holder's objects still work.
     let mut working = 0;
-    for (handle, kind) in held.iter().zip(ALL) {
+    for (handle, kind) in held.iter().zip(ObjectKind::ALL) {
         let ok = match handle {
             Handle::Shm(_) => {
                 map.write_c_string(b"still here").is_ok() && map.read_c_string() == b"still here"
@@ -104,7 +105,7 @@ fn run() -> Result<(), Failure> {
         };
         outln!(
             "  held {:<14} still works: {}",
-            label(kind),
+            kind.noun(),
             if ok { "yes" } else { "NO" }
         )?;
         working += usize::from(ok);
@@ -112,7 +113,7 @@ fn run() -> Result<(), Failure> {
 
     // 2. The names are gone.
     let mut enoent = 0;
-    for (&kind, name) in ALL.iter().zip(&names) {
+    for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
         let result = facility::open(kind, name, Creation::OpenExisting, mode);
         let errno = result.as_ref().err().map(|e| e.errno());
         outln!(
@@ -131,7 +132,7 @@ fn run() -> Result<(), Failure> {
         queue.send(b"marker", 0).perror("mq_send")?; // held depth: 1
     }
     let mut distinct = 0;
-    for (&kind, name) in ALL.iter().zip(&names) {
+    for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
         let new = cleanup::own(kind, name, || {
             facility::open(kind, name, Creation::CreateExclusive, mode)
         })
@@ -151,7 +152,7 @@ fn run() -> Result<(), Failure> {
     }
     drop(map);
     drop(held);
-    let all = ALL.len();
+    let all = ObjectKind::ALL.len();
     outln!(
         "verdict: after another process unlinked them, {working}/{all} held objects kept \
          working; opening the names without O_CREAT gave ENOENT {enoent}/{all}; O_CREAT made \

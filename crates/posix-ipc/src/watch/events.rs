@@ -16,7 +16,7 @@ use super::Stop;
 use crate::columns::detail;
 use crate::failure::Failure;
 use crate::inventory::iso8601;
-use crate::render::{escape_name, escape_text, kind_word};
+use crate::render::{escape_name, escape_text};
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC).
 pub fn timestamp(time: SystemTime) -> String {
@@ -70,7 +70,7 @@ pub fn describe(event: &Event) -> String {
     let line = format!(
         "{:<11} {:<3} {} {details}",
         event.what.word(),
-        kind_word(object.kind),
+        object.kind.label(),
         object.shown_name()
     );
     line.trim_end().to_owned()
@@ -88,7 +88,7 @@ pub fn json_line(event: &Event) -> String {
     let mut value = json!({
         "time": timestamp(event.time),
         "event": event.what.word(),
-        "type": object.kind,
+        "type": object.kind.label(),
         // Exactly, if it is UTF-8; escaped otherwise, with its bytes in name_bytes.
         "name": std::str::from_utf8(&object.raw).map_or_else(|_| object.shown_name(), str::to_owned),
     });

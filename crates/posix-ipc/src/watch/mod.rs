@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use nix::sys::signal::Signal;
 
-use crate::cli::{Kind, Prefix, ScanArgs};
+use crate::cli::{Prefix, ScanArgs};
 use crate::failure::Failure;
+use ipc_core::ObjectKind;
 use model::Session;
 
 /// How often the view refreshes.
@@ -36,7 +37,7 @@ pub const PERIOD: Duration = Duration::from_millis(100);
 pub struct WatchArgs {
     /// Only objects of this type.
     #[arg(long = "type", short = 't', value_enum)]
-    pub kind: Option<Kind>,
+    pub kind: Option<ObjectKind>,
     /// Only names starting with this (with or without the leading '/'; escapes as
     /// ls shows them).
     #[arg(long, value_parser = crate::cli::parse_prefix)]

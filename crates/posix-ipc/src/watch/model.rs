@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cli::Kind;
 use crate::holders::{FileId, Holder, ScanOptions, ScanStats, Scanner};
 use crate::inventory::{list, set_holders, Object, Owners};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
+use ipc_core::ObjectKind;
 
 /// The objects at one moment, with their holders.
 pub struct Snapshot {
@@ -28,7 +28,7 @@ pub struct Snapshot {
 /// What is watched, and what the last refresh saw (so the next one reads only
 /// what changed).
 pub struct Session {
-    kind: Option<Kind>,
+    kind: Option<ObjectKind>,
     prefix: Vec<u8>,
     /// Found or mounted once, at the start, before any thread exists: a private
     /// mount namespace made later would be the calling thread's only.
@@ -41,9 +41,9 @@ pub struct Session {
 
 impl Session {
     /// Watches objects of `kind` (all if `None`) whose names start with `prefix`.
-    pub fn new(kind: Option<Kind>, prefix: Vec<u8>, options: ScanOptions) -> Session {
+    pub fn new(kind: Option<ObjectKind>, prefix: Vec<u8>, options: ScanOptions) -> Session {
         let queues = kind
-            .is_none_or(|k| k == Kind::Mq)
+            .is_none_or(|k| k == ObjectKind::MessageQueue)
             .then(MqueueDir::find_or_mount);
         Session {
             kind,
@@ -342,7 +342,7 @@ mod tests {
     use super::*;
     use crate::inventory::Object;
 
-    fn object(kind: Kind, name: &str, id: u64) -> Object {
+    fn object(kind: ObjectKind, name: &str, id: u64) -> Object {
         let meta = std::fs::symlink_metadata("/").unwrap();
         let mut o = Object::new(
             kind,
@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn a_queue_lifecycle_as_events() {
-        let mut q = object(Kind::Mq, "/q", 7);
+        let mut q = object(ObjectKind::MessageQueue, "/q", 7);
         q.messages = Some(0);
         let empty = snapshot(vec![]);
         let mut held = q.clone();
@@ -420,11 +420,11 @@ mod tests {
 
     #[test]
     fn a_name_reused_between_refreshes_is_two_objects() {
-        let mut a = object(Kind::Sem, "/s", 1);
+        let mut a = object(ObjectKind::Semaphore, "/s", 1);
         a.value = Some(1);
-        let mut b = object(Kind::Sem, "/s", 2);
+        let mut b = object(ObjectKind::Semaphore, "/s", 2);
         b.value = Some(1);
-        let other = object(Kind::Shm, "/m", 3);
+        let other = object(ObjectKind::SharedMemory, "/m", 3);
         let events = diff_with(
             &snapshot(vec![other.clone(), a]),
             &snapshot(vec![other, b]),
@@ -435,7 +435,7 @@ mod tests {
 
     #[test]
     fn values_and_holders_of_a_semaphore() {
-        let mut a = object(Kind::Sem, "/s", 1);
+        let mut a = object(ObjectKind::Semaphore, "/s", 1);
         a.value = Some(0);
         a.holders = vec![holder(1), holder(2)];
         let mut b = a.clone();

@@ -26,11 +26,11 @@ use ratatui::{Frame, Terminal};
 use super::events::describe;
 use super::model::{diff, initial, Event, Session, Snapshot, What};
 use super::Stop;
-use crate::cli::Kind;
 use crate::columns::detail;
 use crate::failure::Failure;
 use crate::inventory::Object;
-use crate::render::{escape_name, holders_cell, kind_word};
+use crate::render::{escape_name, holders_cell};
+use ipc_core::ObjectKind;
 
 /// How long a changed row stays highlighted: long enough for an eye to catch it.
 const HIGHLIGHT: Duration = Duration::from_millis(1500);
@@ -153,7 +153,7 @@ impl TerminalInput {
 #[derive(Default)]
 struct View {
     log: VecDeque<Event>,
-    changed: HashMap<(Kind, Box<[u8]>), Instant>,
+    changed: HashMap<(ObjectKind, Box<[u8]>), Instant>,
     paused: bool,
     filter: String,
     editing: bool,
@@ -289,7 +289,7 @@ impl View {
             };
             let row = Row::new([
                 if fresh { "*" } else { " " }.to_owned(),
-                kind_word(o.kind).to_owned(),
+                o.kind.label().to_owned(),
                 o.shown_name(),
                 shown,
                 format!("{:04o}", o.mode),
