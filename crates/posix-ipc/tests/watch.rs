@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ fn me() -> String {
 /// What `ls` says of a queue's orphan state (`true`, or `null` when not every
 /// process could be examined, as for an ordinary user): what the screen must say too.
 fn orphan_as_ls_says(name: &str) -> &'static str {
-    let out = Command::new(BIN)
+    let out = demo_harness::command(BIN)
         .args([
             "ls",
             "--json",
@@ -47,7 +47,7 @@ fn orphan_as_ls_says(name: &str) -> &'static str {
 /// Whether message queues can be listed here (as for `ls`: an ordinary user
 /// needs an mqueue filesystem mounted); if not, says so in one line.
 fn queues_listable(test: &str) -> bool {
-    let out = Command::new(BIN)
+    let out = demo_harness::command(BIN)
         .args(["ls", "--type", "mq"])
         .output()
         .unwrap();
@@ -74,7 +74,7 @@ fn demo(name: &str) -> String {
     let path = Path::new(BIN).with_file_name(name);
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
+        let status = demo_harness::command(cargo)
             .args(["build", "--quiet", "-p", name])
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
             .status()
@@ -91,7 +91,7 @@ struct Marker(String);
 impl Marker {
     fn new(prefix: &str) -> Marker {
         let name = format!("{prefix}_watch_marker_{}", std::process::id());
-        let out = Command::new(BIN)
+        let out = demo_harness::command(BIN)
             .args(["shm", "create", &name, "--size", "1"])
             .output()
             .unwrap();
@@ -102,7 +102,7 @@ impl Marker {
 
 impl Drop for Marker {
     fn drop(&mut self) {
-        let _ = Command::new(BIN).args(["rm", &self.0]).output();
+        let _ = demo_harness::command(BIN).args(["rm", &self.0]).output();
     }
 }
 
@@ -114,7 +114,7 @@ struct Stream {
 
 impl Stream {
     fn spawn(args: &[&str]) -> Stream {
-        let mut child = Command::new(BIN)
+        let mut child = demo_harness::command(BIN)
             .arg("watch")
             .args(args)
             .arg("--trust-pid-namespace")
@@ -332,7 +332,7 @@ fn json_events_follow_sem_producer_consumer() {
 #[test]
 fn a_closed_pipe_ends_the_stream_quietly() {
     let marker = Marker::new("/pipc_watch_pipe");
-    let mut child = Command::new(BIN)
+    let mut child = demo_harness::command(BIN)
         .args(["watch", "--prefix", &marker.0])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -371,7 +371,7 @@ struct Tmux {
 impl Tmux {
     /// `None` (and one line saying so) if tmux is not installed.
     fn start(tag: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
+        if demo_harness::command("tmux").arg("-V").output().is_err() {
             eprintln!("tmux is not installed: the terminal tests of posix-ipc watch are skipped");
             return None;
         }
@@ -395,7 +395,7 @@ impl Tmux {
     }
 
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+        let out = demo_harness::command("tmux")
             .args(["-L", &self.socket])
             .args(args)
             .env_remove("TMUX")
@@ -448,7 +448,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
+        let _ = demo_harness::command("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .output();
     }
