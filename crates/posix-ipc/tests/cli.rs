@@ -1,57 +1,18 @@
 //! `posix-ipc` run as a class runs it: every call its own process.
 
+mod common;
+
+use common::{bin, run, Scratch};
+
 use std::io::Read;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use demo_harness::needs;
-use ipc_core::ObjectKind;
 use ipc_core::{Access, Creation, Name, SharedMemory, ShmOptions};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_posix-ipc");
-
-/// A name only this test uses; every object of that name is removed on drop.
-struct Scratch(String);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let scratch = Scratch(format!("/pipc_{}_{tag}", std::process::id()));
-        scratch.remove();
-        scratch
-    }
-
-    fn name(&self) -> &str {
-        &self.0
-    }
-
-    fn remove(&self) {
-        let name = Name::new(&self.0).unwrap();
-        for kind in [
-            ObjectKind::SharedMemory,
-            ObjectKind::Semaphore,
-            ObjectKind::MessageQueue,
-        ] {
-            let _ = kind.unlink(&name);
-        }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    demo_harness::command(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run posix-ipc")
-}
 
 /// Runs and asserts success; returns stdout.
 fn ok(args: &[&str]) -> String {
@@ -78,7 +39,7 @@ fn fails(args: &[&str], status: i32) -> String {
 }
 
 fn spawn(args: &[&str]) -> Child {
-    demo_harness::command(BIN)
+    demo_harness::command(bin())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -456,7 +417,7 @@ fn bad_arguments_are_refused_never_a_panic() {
         vec!["rm".into()],
     ];
     for args in cases {
-        let out = demo_harness::command(BIN)
+        let out = demo_harness::command(bin())
             .args(&args)
             .stdin(Stdio::null())
             .output()

@@ -6,53 +6,21 @@
 //! Each case checks that nothing is lost or silently changed, and that the
 //! program neither dies of a signal nor hangs (every wait is bounded).
 
+mod common;
+
+use common::Scratch;
+
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ipc_core::ObjectKind;
-use ipc_core::{Creation, MessageQueue, MqOptions, Name, SharedMemory, ShmOptions};
+use ipc_core::{Creation, MessageQueue, MqOptions, SharedMemory, ShmOptions};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_posix-ipc");
-
-/// A name only this test uses; every object of that name is removed on drop.
-struct Scratch(String);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let scratch = Scratch(format!("/pipc_drive_{}_{tag}", std::process::id()));
-        scratch.remove();
-        scratch
-    }
-
-    fn name(&self) -> &str {
-        &self.0
-    }
-
-    fn ipc_name(&self) -> Name {
-        Name::new(&self.0).unwrap()
-    }
-
-    fn remove(&self) {
-        for kind in [
-            ObjectKind::SharedMemory,
-            ObjectKind::Semaphore,
-            ObjectKind::MessageQueue,
-        ] {
-            let _ = kind.unlink(&self.ipc_name());
-        }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
 
 fn command(args: &[&str]) -> Command {
     let mut command = demo_harness::command(BIN);

@@ -6,6 +6,10 @@
 //! `POSIX_IPC_UNDER_TEST` names another binary to test (an older build, to see
 //! these tests fail without the fixes).
 
+mod common;
+
+use common::{bin, run};
+
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
@@ -15,18 +19,6 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-
-fn bin() -> String {
-    std::env::var("POSIX_IPC_UNDER_TEST").unwrap_or_else(|_| env!("CARGO_BIN_EXE_posix-ipc").into())
-}
-
-fn run(args: &[&str]) -> Output {
-    demo_harness::command(bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run posix-ipc")
-}
 
 /// Runs `sh -c script` with `$B` set to the binary under test.
 fn sh(script: &str) -> Output {

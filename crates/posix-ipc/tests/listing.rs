@@ -5,23 +5,14 @@
 //! `POSIX_IPC_UNDER_TEST` names another binary to test (an older build, to see
 //! these tests fail without the changes).
 
+mod common;
+
+use common::{bin, run};
+
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
 
 use serde_json::Value;
-
-fn bin() -> String {
-    std::env::var("POSIX_IPC_UNDER_TEST").unwrap_or_else(|_| env!("CARGO_BIN_EXE_posix-ipc").into())
-}
-
-fn run(args: &[&str]) -> Output {
-    demo_harness::command(bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run posix-ipc")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
