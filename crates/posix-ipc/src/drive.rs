@@ -253,13 +253,17 @@ fn size_hint(queue: &MessageQueue) -> String {
 
 /// `posix-ipc sem ...`.
 pub fn sem(command: SemCommand) -> Result<(), Failure> {
-    let open = |name: &ipc_core::Name| Semaphore::open(name, &SemOptions::default());
+    let open = |name: &Name| {
+        check_semaphore_file(name)?;
+        Ok::<_, Failure>(Semaphore::open(name, &SemOptions::default())?)
+    };
     match command {
         SemCommand::Create { create, value } => {
             let options = SemOptions::new()
                 .creation(creation(&create))
                 .mode(create.mode.bits())
                 .value(value);
+            check_semaphore_file(&create.name)?;
             Semaphore::open(&create.name, &options)?;
             Ok(())
         }
@@ -292,6 +296,19 @@ pub fn sem(command: SemCommand) -> Result<(), Failure> {
         }
         SemCommand::Unlink { name } => Ok(Semaphore::unlink(&name)?),
     }
+}
+
+/// Refuses a semaphore file that is no semaphore (a 0-byte `sem.NAME` anyone can
+/// create, a link, garbage bytes) before `sem_open` maps it: using such a mapping
+/// faults (`SIGBUS`) or aborts in the C library. A file made between this check
+/// and `sem_open` is not caught.
+fn check_semaphore_file(name: &Name) -> Result<(), Failure> {
+    let Some(path) = ipc_core::ObjectKind::Semaphore.file(name) else {
+        return Ok(());
+    };
+    crate::inventory::semaphore_file(&path, None)
+        .map(drop)
+        .map_err(|odd| Failure::Other(format!("sem_open {name}: refused: {odd}")))
 }
 
 /// `posix-ipc shm ...`.

@@ -146,6 +146,54 @@ fn a_zero_byte_semaphore_file_crashes_nothing() {
     assert!(!file.exists() && !short.exists());
 }
 
+/// `sem value`, `post`, `trywait`, `wait` and `create` map a semaphore file with
+/// `sem_open`: a 0-byte or short `sem.NAME` (anyone can make one) faulted them with
+/// `SIGBUS`, and 32 garbage bytes aborted `sem post` in the C library. Refused now,
+/// before the mapping; a real semaphore still works.
+#[test]
+fn sem_commands_refuse_a_semaphore_file_that_is_no_semaphore() {
+    let tag = format!("hostile_{}_semcmd", std::process::id());
+    let files: [(&str, Vec<u8>); 3] = [
+        ("zero", vec![]),
+        ("short", vec![0; 16]),
+        ("garbage", [[0u8; 4].as_slice(), &[0x5a; 28]].concat()),
+    ];
+    for (what, bytes) in &files {
+        let name = format!("/{tag}_{what}");
+        let file = shm(format!("sem.{tag}_{what}").as_bytes());
+        for args in [
+            vec!["sem", "value", &name],
+            vec!["sem", "post", &name],
+            vec!["sem", "trywait", &name],
+            vec!["sem", "wait", "--timeout", "1", &name],
+            vec!["sem", "create", &name],
+        ] {
+            std::fs::write(&file, bytes).unwrap();
+            let out = run(&args);
+            assert_eq!(
+                out.status.signal(),
+                None,
+                "posix-ipc {args:?} ({what}) was killed"
+            );
+            assert_eq!(out.status.code(), Some(1), "posix-ipc {args:?} ({what})");
+            assert!(
+                text(&out.stderr).contains("malformed semaphore"),
+                "{args:?} ({what}): {}",
+                text(&out.stderr)
+            );
+        }
+        std::fs::remove_file(&file).unwrap();
+    }
+    let name = format!("/{tag}_real");
+    assert!(run(&["sem", "create", "--value", "2", &name])
+        .status
+        .success());
+    assert!(run(&["sem", "post", &name]).status.success());
+    let out = run(&["sem", "value", &name]);
+    assert_eq!(text(&out.stdout), "3\n", "{}", text(&out.stderr));
+    assert!(run(&["sem", "unlink", &name]).status.success());
+}
+
 #[test]
 fn hostile_names_are_escaped_listed_and_removable() {
     let tag = format!("hn{}_", std::process::id());
