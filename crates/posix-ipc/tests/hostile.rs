@@ -194,6 +194,60 @@ fn sem_commands_refuse_a_semaphore_file_that_is_no_semaphore() {
     assert!(run(&["sem", "unlink", &name]).status.success());
 }
 
+/// The names `mq`, `sem` and `shm` take are spelled as `ls` shows them, as for
+/// `rm` and `stat`: a non-UTF-8 name `ls` lists as `/x\xc3` can be read and
+/// unlinked by that spelling, and `shm create '/a\x41'` makes the object `stat
+/// '/a\x41'` finds (it made `a\x41`, literally, which `rm '/a\x41'` did not remove,
+/// and would have removed `/aA` instead).
+#[test]
+fn drive_commands_take_names_as_ls_shows_them() {
+    let tag = format!("hs{}_", std::process::id());
+    let raw = [tag.as_bytes(), b"x\xc3"].concat();
+    std::fs::write(shm(&raw), b"hi").unwrap();
+    let shown = format!("/{tag}x\\xc3");
+    let out = run(&["shm", "read", &shown]);
+    assert!(
+        out.status.success(),
+        "shm read {shown}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"hi");
+    let out = run(&["shm", "unlink", &shown]);
+    assert!(
+        out.status.success(),
+        "shm unlink {shown}: {}",
+        text(&out.stderr)
+    );
+    assert!(!shm(&raw).exists());
+
+    let spelled = format!("/{tag}a\\x41");
+    for kind in ["shm", "sem", "mq"] {
+        let mut create = vec![kind, "create", &spelled];
+        if kind == "shm" {
+            create.extend(["--size", "8"]);
+        }
+        let out = run(&create);
+        assert!(out.status.success(), "{create:?}: {}", text(&out.stderr));
+        let out = run(&["stat", "--type", kind, &spelled]);
+        assert!(
+            out.status.success(),
+            "stat {spelled} after {kind} create: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains(&format!("/{tag}aA")),
+            "{}",
+            text(&out.stdout)
+        );
+        let out = run(&[kind, "unlink", &spelled]);
+        assert!(
+            out.status.success(),
+            "{kind} unlink {spelled}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
 #[test]
 fn hostile_names_are_escaped_listed_and_removable() {
     let tag = format!("hn{}_", std::process::id());
