@@ -311,6 +311,26 @@ fn check_semaphore_file(name: &Name) -> Result<(), Failure> {
         .map_err(|odd| Failure::Other(format!("sem_open {name}: refused: {odd}")))
 }
 
+/// Refuses a shared memory name whose file is a named pipe, directory or other
+/// non-object (anyone can make one in `/dev/shm`): `shm_open` of a named pipe for
+/// reading waits for a writer, forever. A link is left to `shm_open`, which does
+/// not follow it (`ELOOP`). A file made between this check and `shm_open` is not
+/// caught.
+fn check_shm_file(name: &Name) -> Result<(), Failure> {
+    let Some(path) = ipc_core::ObjectKind::SharedMemory.file(name) else {
+        return Ok(());
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() && !meta.file_type().is_symlink() => {
+            Err(Failure::Other(format!(
+                "shm_open {name}: refused: {}, not a shared memory object",
+                crate::inventory::type_words(&meta)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `posix-ipc shm ...`.
 pub fn shm(command: ShmCommand) -> Result<(), Failure> {
     match command {
@@ -321,6 +341,7 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
             no_reserve,
         } => shm_create(&create, size, resize, no_reserve),
         ShmCommand::Write { name, data, offset } => {
+            check_shm_file(&name)?;
             let shm = SharedMemory::open(&name, &ShmOptions::default())?;
             let size = shm.size()?;
             if data == "-" {
@@ -338,6 +359,7 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
             length,
             raw,
         } => {
+            check_shm_file(&name)?;
             let options = ShmOptions::new().access(Access::ReadOnly);
             let shm = SharedMemory::open(&name, &options)?;
             let size = shm.size()?;

@@ -363,7 +363,7 @@ fn describe_file(kind: Kind, raw: Vec<u8>, path: &Path, owners: &mut Owners) -> 
 }
 
 /// `directory`, `named pipe`, ... for an entry that is not a regular file.
-fn type_words(meta: &Metadata) -> &'static str {
+pub fn type_words(meta: &Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();
     if t.is_dir() {

@@ -248,6 +248,34 @@ fn drive_commands_take_names_as_ls_shows_them() {
     }
 }
 
+/// `shm read` opened a named pipe someone made in `/dev/shm` with `O_RDONLY`, which
+/// waits for a writer: it hung forever. A pipe or a directory is refused at once.
+#[test]
+fn shm_read_and_write_refuse_a_named_pipe_or_directory() {
+    let tag = format!("hostile_{}_shmodd", std::process::id());
+    let fifo = shm(format!("{tag}_fifo").as_bytes());
+    let dir = shm(format!("{tag}_dir").as_bytes());
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    for (what, words) in [("fifo", "a named pipe"), ("dir", "a directory")] {
+        for command in ["read", "write"] {
+            let data = if command == "write" { " hi" } else { "" };
+            let out = sh(&format!(
+                "timeout 10 \"$B\" shm {command} /{tag}_{what}{data}"
+            ));
+            assert_ne!(out.status.code(), Some(124), "shm {command} on {what} hung");
+            assert_eq!(out.status.code(), Some(1), "shm {command} on {what}");
+            assert!(
+                text(&out.stderr).contains(words),
+                "shm {command} on {what}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+}
+
 #[test]
 fn hostile_names_are_escaped_listed_and_removable() {
     let tag = format!("hn{}_", std::process::id());
