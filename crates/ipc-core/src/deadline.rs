@@ -50,9 +50,12 @@ impl Deadline {
         (!(0..1_000_000_000).contains(&nsec)).then_some(nsec)
     }
 
-    /// The deadline at `since_epoch` on `CLOCK_REALTIME`.
+    /// The deadline at `since_epoch` on `CLOCK_REALTIME`. One past the last second
+    /// a `time_t` holds (`Duration::MAX`, say) is that last second: never reached,
+    /// never wrapped into the past.
     pub fn at(since_epoch: Duration) -> Deadline {
-        let spec = TimeSpec::from_duration(since_epoch);
+        let last = Duration::new(libc::time_t::MAX as u64, 999_999_999);
+        let spec = TimeSpec::from_duration(since_epoch.min(last));
         Deadline(*spec.as_ref())
     }
 
@@ -70,5 +73,22 @@ impl std::fmt::Display for Deadline {
             "{{tv_sec={}, tv_nsec={}}}",
             self.0.tv_sec, self.0.tv_nsec
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_too_far_to_hold_is_the_farthest_not_one_in_the_past() {
+        let far = Deadline::at(Duration::MAX);
+        assert_eq!(far.as_timespec().tv_sec, libc::time_t::MAX, "{far}");
+        assert_eq!(far.as_timespec().tv_nsec, 999_999_999, "{far}");
+        let just_past = Deadline::at(Duration::from_secs(libc::time_t::MAX as u64 + 1));
+        assert_eq!(just_past, far);
+        let now = Deadline::at(Duration::new(1_795_000_000, 5));
+        assert_eq!(now.as_timespec().tv_sec, 1_795_000_000);
+        assert_eq!(now.as_timespec().tv_nsec, 5);
     }
 }

@@ -198,8 +198,9 @@ pub struct StatArgs {
 /// Creation options shared by `mq create`, `sem create` and `shm create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The object's name, such as /jobs.
-    #[arg(value_parser = parse_name)]
+    /// The object's name, such as /jobs, as ls shows it (\xNN for a byte, \\ for a
+    /// backslash).
+    #[arg(value_parser = parse_shown_name)]
     pub name: Name,
     /// Fail with EEXIST if it exists (O_EXCL) instead of opening it.
     #[arg(long, short = 'x')]
@@ -225,8 +226,9 @@ pub enum MqCommand {
     },
     /// Send one message (mq_send / mq_timedsend).
     Send {
-        /// The queue's name.
-        #[arg(value_parser = parse_name)]
+        /// The queue's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
         /// The message text (sent as its bytes, with no NUL added).
         message: String,
@@ -243,8 +245,9 @@ pub enum MqCommand {
     /// message is sent back with its priority (behind others of that priority), and
     /// the status is 1.
     Receive {
-        /// The queue's name.
-        #[arg(value_parser = parse_name)]
+        /// The queue's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
         #[command(flatten)]
         wait: WaitArgs,
@@ -258,16 +261,18 @@ pub enum MqCommand {
     },
     /// Show the queue's attributes (mq_getattr).
     Attr {
-        /// The queue's name.
-        #[arg(value_parser = parse_name)]
+        /// The queue's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
         #[command(flatten)]
         json: JsonArg,
     },
     /// Remove the queue's name (mq_unlink).
     Unlink {
-        /// The queue's name.
-        #[arg(value_parser = parse_name)]
+        /// The queue's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
     },
 }
@@ -297,8 +302,9 @@ pub enum SemCommand {
     },
     /// Decrement, waiting while the value is 0 (sem_wait / sem_timedwait).
     Wait {
-        /// The semaphore's name.
-        #[arg(value_parser = parse_name)]
+        /// The semaphore's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
         /// Wait at most this many seconds, then fail ("timed out after N s").
         #[arg(long, short = 'T', value_parser = parse_seconds)]
@@ -306,26 +312,30 @@ pub enum SemCommand {
     },
     /// Decrement if above 0, else fail with EAGAIN (sem_trywait).
     Trywait {
-        /// The semaphore's name.
-        #[arg(value_parser = parse_name)]
+        /// The semaphore's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
     },
     /// Increment, waking one waiter (sem_post).
     Post {
-        /// The semaphore's name.
-        #[arg(value_parser = parse_name)]
+        /// The semaphore's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
     },
     /// Print the current value (sem_getvalue).
     Value {
-        /// The semaphore's name.
-        #[arg(value_parser = parse_name)]
+        /// The semaphore's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
     },
     /// Remove the semaphore's name (sem_unlink).
     Unlink {
-        /// The semaphore's name.
-        #[arg(value_parser = parse_name)]
+        /// The semaphore's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
     },
 }
@@ -359,8 +369,9 @@ pub enum ShmCommand {
     },
     /// Write bytes at an offset (shm_open, pwrite): never past the object's end.
     Write {
-        /// The object's name.
-        #[arg(value_parser = parse_name)]
+        /// The object's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
         /// The text to write, or '-' to read the bytes from stdin.
         data: String,
@@ -370,8 +381,9 @@ pub enum ShmCommand {
     },
     /// Print bytes from an offset (shm_open, pread, in chunks of 64 KiB).
     Read {
-        /// The object's name.
-        #[arg(value_parser = parse_name)]
+        /// The object's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
         /// Where to start, in bytes (units as for shm create --size).
         #[arg(long, short = 'o', default_value_t = 0, value_parser = parse_size)]
@@ -388,8 +400,9 @@ pub enum ShmCommand {
     },
     /// Remove the object's name (shm_unlink).
     Unlink {
-        /// The object's name.
-        #[arg(value_parser = parse_name)]
+        /// The object's name, as ls shows it (\xNN for a byte, \\ for a
+        /// backslash).
+        #[arg(value_parser = parse_shown_name)]
         name: Name,
     },
 }
@@ -428,15 +441,6 @@ pub struct CleanArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
-}
-
-fn parse_name(text: &str) -> Result<Name, String> {
-    Name::new(text).map_err(|e| match e {
-        ipc_core::NameError::NoLeadingSlash if !text.contains('/') => {
-            format!("{e} (did you mean /{text}?)")
-        }
-        _ => e.to_string(),
-    })
 }
 
 /// A name as `ls` shows it: escapes (`\xNN`, `\u{X}`, `\\`) stand for their bytes.

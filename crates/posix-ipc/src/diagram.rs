@@ -99,19 +99,38 @@ struct Event {
     signal: Option<String>,
 }
 
+/// Longest trace line read: a demo writes a few hundred bytes per call, so a longer
+/// line is no trace (and reading it whole, `/dev/zero` say, would take all memory).
+const MAX_LINE: usize = 1 << 20;
+
 /// The first `max` events of a trace, and how many lines it has in all; an
-/// error names the first bad line.
-fn read(input: impl std::io::BufRead, max: usize) -> Result<(Vec<Event>, usize), String> {
+/// error names the first bad line (or one longer than [`MAX_LINE`]).
+fn read(mut input: impl std::io::BufRead, max: usize) -> Result<(Vec<Event>, usize), String> {
+    use std::io::{BufRead as _, Read as _};
     let mut events = Vec::new();
     let mut total = 0;
-    for (n, line) in input.lines().enumerate() {
-        let line = line.map_err(|e| e.to_string())?;
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        let read = (&mut input)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| e.to_string())?;
+        if read == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE && line.last() != Some(&b'\n') {
+            return Err(format!(
+                "line {n}: longer than {MAX_LINE} bytes: not a trace"
+            ));
+        }
+        let line = std::str::from_utf8(&line).map_err(|e| format!("line {n}: {e}"))?;
         if line.trim().is_empty() {
             continue;
         }
         total += 1;
         if events.len() < max {
-            events.push(serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?);
+            events.push(serde_json::from_str(line).map_err(|e| format!("line {n}: {e}"))?);
         }
     }
     Ok((events, total))
@@ -924,6 +943,17 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endless_line_is_refused_not_read_into_memory() {
+        use std::io::Read as _;
+        // Blanks, so that a reader that takes the whole line in would skip it.
+        let endless = std::io::repeat(b' ').take(3 * MAX_LINE as u64);
+        let error = read(std::io::BufReader::new(endless), 10).unwrap_err();
+        assert!(error.contains("longer than"), "{error}");
+        let fits = format!("{}\n{}", " ".repeat(MAX_LINE - 1), TRACE);
+        assert_eq!(read(fits.as_bytes(), 100).unwrap().1, 9);
+    }
 
     const TRACE: &str = r#"{"time_ns":1,"pid":40,"tid":40,"event":"call","call":"sem_open","args":"\"/s\", O_CREAT|O_EXCL, 0644, 0","object":"/s","kind":"sem","result":"0x7f00"}
 {"time_ns":2,"pid":40,"tid":40,"event":"start","call":"fork","args":""}

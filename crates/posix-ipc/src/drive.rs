@@ -253,13 +253,17 @@ fn size_hint(queue: &MessageQueue) -> String {
 
 /// `posix-ipc sem ...`.
 pub fn sem(command: SemCommand) -> Result<(), Failure> {
-    let open = |name: &ipc_core::Name| Semaphore::open(name, &SemOptions::default());
+    let open = |name: &Name| {
+        check_semaphore_file(name)?;
+        Ok::<_, Failure>(Semaphore::open(name, &SemOptions::default())?)
+    };
     match command {
         SemCommand::Create { create, value } => {
             let options = SemOptions::new()
                 .creation(creation(&create))
                 .mode(create.mode.bits())
                 .value(value);
+            check_semaphore_file(&create.name)?;
             Semaphore::open(&create.name, &options)?;
             Ok(())
         }
@@ -294,6 +298,39 @@ pub fn sem(command: SemCommand) -> Result<(), Failure> {
     }
 }
 
+/// Refuses a semaphore file that is no semaphore (a 0-byte `sem.NAME` anyone can
+/// create, a link, garbage bytes) before `sem_open` maps it: using such a mapping
+/// faults (`SIGBUS`) or aborts in the C library. A file made between this check
+/// and `sem_open` is not caught.
+fn check_semaphore_file(name: &Name) -> Result<(), Failure> {
+    let Some(path) = ipc_core::ObjectKind::Semaphore.file(name) else {
+        return Ok(());
+    };
+    crate::inventory::semaphore_file(&path, None)
+        .map(drop)
+        .map_err(|odd| Failure::Other(format!("sem_open {name}: refused: {odd}")))
+}
+
+/// Refuses a shared memory name whose file is a named pipe, directory or other
+/// non-object (anyone can make one in `/dev/shm`): `shm_open` of a named pipe for
+/// reading waits for a writer, forever. A link is left to `shm_open`, which does
+/// not follow it (`ELOOP`). A file made between this check and `shm_open` is not
+/// caught.
+fn check_shm_file(name: &Name) -> Result<(), Failure> {
+    let Some(path) = ipc_core::ObjectKind::SharedMemory.file(name) else {
+        return Ok(());
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() && !meta.file_type().is_symlink() => {
+            Err(Failure::Other(format!(
+                "shm_open {name}: refused: {}, not a shared memory object",
+                crate::inventory::type_words(&meta)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `posix-ipc shm ...`.
 pub fn shm(command: ShmCommand) -> Result<(), Failure> {
     match command {
@@ -304,6 +341,7 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
             no_reserve,
         } => shm_create(&create, size, resize, no_reserve),
         ShmCommand::Write { name, data, offset } => {
+            check_shm_file(&name)?;
             let shm = SharedMemory::open(&name, &ShmOptions::default())?;
             let size = shm.size()?;
             if data == "-" {
@@ -321,6 +359,7 @@ pub fn shm(command: ShmCommand) -> Result<(), Failure> {
             length,
             raw,
         } => {
+            check_shm_file(&name)?;
             let options = ShmOptions::new().access(Access::ReadOnly);
             let shm = SharedMemory::open(&name, &options)?;
             let size = shm.size()?;

@@ -430,7 +430,7 @@ fn describe_file(
 }
 
 /// `directory`, `named pipe`, ... for an entry that is not a regular file.
-fn type_words(meta: &Metadata) -> &'static str {
+pub fn type_words(meta: &Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();
     if t.is_dir() {
@@ -466,55 +466,82 @@ fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
 const SEM_T_SIZE: u64 = std::mem::size_of::<libc::sem_t>() as u64;
 
 /// Reads a semaphore's value from its file without mapping it (so without
-/// `sem_open`): opens it with `O_NOFOLLOW`, checks with `fstat` that it is the
-/// same regular file of `sizeof(sem_t)` bytes, and reads the value word with
-/// `pread`. Anything else is recorded in `odd`.
+/// `sem_open`), with [`semaphore_file`]; anything odd is recorded in `odd`.
+fn read_semaphore(object: &mut Object, path: &Path) {
+    match semaphore_file(path, Some(object.id)) {
+        Ok(Some(value)) => object.value = Some(value),
+        Ok(None) => {}
+        Err(odd) => object.odd.push(odd),
+    }
+}
+
+/// What a semaphore file holds, read without mapping it: opened with
+/// `O_NOFOLLOW | O_NONBLOCK`, checked with `fstat` to be a regular file of exactly
+/// `sizeof(sem_t)` bytes (and, with `id`, still that file), its value word read
+/// with `pread`. `Ok(None)`: it could not be opened for a reason that is no
+/// oddity of the file (permission, or it is gone); `Err`: what is odd about it,
+/// such as a 0-byte file, which `sem_open` would map and its first use fault on.
 ///
 /// The layout is glibc's `struct new_sem` (nptl/semaphoreP.h, internaltypes.h):
 /// with 64-bit atomics, the first 8 bytes are one word whose low 32 bits are the
-/// value and high 32 bits the number of waiters; without them, the first 4 bytes
-/// hold the value shifted left by one (bit 0 flags waiters). The value never
-/// exceeds `SEM_VALUE_MAX`; a larger one means the file is not a semaphore.
-fn read_semaphore(object: &mut Object, path: &Path) {
+/// value and high 32 bits the number of waiters, then an `int` of futex flags (0
+/// for a shared semaphore, `FUTEX_PRIVATE_FLAG` for a private one); without them,
+/// the first 4 bytes hold the value shifted left by one (bit 0 flags waiters). The
+/// value never exceeds `SEM_VALUE_MAX`, the flags are never anything else: any
+/// other bytes are no semaphore (`sem_post` on them aborts in the C library).
+pub fn semaphore_file(path: &Path, id: Option<FileId>) -> Result<Option<u32>, String> {
     let file = match open_nofollow(path) {
         Ok(file) => file,
-        Err(e) => {
-            if e.kind() != std::io::ErrorKind::PermissionDenied {
-                object.odd.push(format!("cannot be opened: {e}"));
-            }
-            return;
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::NotFound
+            ) =>
+        {
+            return Ok(None)
         }
+        Err(e) => return Err(format!("cannot be opened: {e}")),
     };
-    let Ok(meta) = file.metadata() else { return };
-    if (meta.dev(), meta.ino()) != object.id || !meta.file_type().is_file() {
-        object.odd.push("replaced while being looked at".into());
-        return;
+    let Ok(meta) = file.metadata() else {
+        return Ok(None);
+    };
+    if id.is_some_and(|id| (meta.dev(), meta.ino()) != id) || !meta.file_type().is_file() {
+        return Err(match id {
+            Some(_) => "replaced while being looked at".into(),
+            None => "not a regular file, not a semaphore".into(),
+        });
     }
     if meta.len() != SEM_T_SIZE {
-        object.odd.push(format!(
+        return Err(format!(
             "malformed semaphore: {} bytes, a semaphore is {SEM_T_SIZE} (not opened, value unknown)",
             meta.len()
         ));
-        return;
     }
-    let value = if cfg!(target_pointer_width = "64") {
-        let mut word = [0u8; 8];
-        file.read_exact_at(&mut word, 0)
-            .ok()
-            .map(|()| (u64::from_ne_bytes(word) & 0xffff_ffff) as u32)
+    let mut head = [0u8; 12];
+    if file.read_exact_at(&mut head, 0).is_err() {
+        return Ok(None);
+    }
+    let (value, flags) = if cfg!(target_pointer_width = "64") {
+        let word = u64::from_ne_bytes(head[..8].try_into().expect("8 bytes"));
+        let flags = i32::from_ne_bytes(head[8..12].try_into().expect("4 bytes"));
+        ((word & 0xffff_ffff) as u32, flags)
     } else {
-        let mut word = [0u8; 4];
-        file.read_exact_at(&mut word, 0)
-            .ok()
-            .map(|()| u32::from_ne_bytes(word) >> 1)
+        (
+            u32::from_ne_bytes(head[..4].try_into().expect("4 bytes")) >> 1,
+            0,
+        )
     };
-    match value {
-        Some(v) if v <= ipc_core::SEM_VALUE_MAX => object.value = Some(v),
-        Some(v) => object.odd.push(format!(
-            "malformed semaphore: its value word reads {v}, above SEM_VALUE_MAX"
-        )),
-        None => {}
+    if value > ipc_core::SEM_VALUE_MAX {
+        return Err(format!(
+            "malformed semaphore: its value word reads {value}, above SEM_VALUE_MAX"
+        ));
     }
+    if flags != 0 && flags != libc::FUTEX_PRIVATE_FLAG {
+        return Err(format!(
+            "malformed semaphore: its futex flags read {flags:#x}, not 0 or FUTEX_PRIVATE_FLAG"
+        ));
+    }
+    Ok(Some(value))
 }
 
 /// Whether a change made after `looked_at` must move a file's `st_ctime` away

@@ -138,6 +138,136 @@ fn a_zero_byte_semaphore_file_crashes_nothing() {
     assert!(!file.exists() && !short.exists());
 }
 
+/// `sem value`, `post`, `trywait`, `wait` and `create` map a semaphore file with
+/// `sem_open`: a 0-byte or short `sem.NAME` (anyone can make one) faulted them with
+/// `SIGBUS`, and 32 garbage bytes aborted `sem post` in the C library. Refused now,
+/// before the mapping; a real semaphore still works.
+#[test]
+fn sem_commands_refuse_a_semaphore_file_that_is_no_semaphore() {
+    let tag = format!("hostile_{}_semcmd", std::process::id());
+    let files: [(&str, Vec<u8>); 3] = [
+        ("zero", vec![]),
+        ("short", vec![0; 16]),
+        ("garbage", [[0u8; 4].as_slice(), &[0x5a; 28]].concat()),
+    ];
+    for (what, bytes) in &files {
+        let name = format!("/{tag}_{what}");
+        let file = shm(format!("sem.{tag}_{what}").as_bytes());
+        for args in [
+            vec!["sem", "value", &name],
+            vec!["sem", "post", &name],
+            vec!["sem", "trywait", &name],
+            vec!["sem", "wait", "--timeout", "1", &name],
+            vec!["sem", "create", &name],
+        ] {
+            std::fs::write(&file, bytes).unwrap();
+            let out = run(&args);
+            assert_eq!(
+                out.status.signal(),
+                None,
+                "posix-ipc {args:?} ({what}) was killed"
+            );
+            assert_eq!(out.status.code(), Some(1), "posix-ipc {args:?} ({what})");
+            assert!(
+                text(&out.stderr).contains("malformed semaphore"),
+                "{args:?} ({what}): {}",
+                text(&out.stderr)
+            );
+        }
+        std::fs::remove_file(&file).unwrap();
+    }
+    let name = format!("/{tag}_real");
+    assert!(run(&["sem", "create", "--value", "2", &name])
+        .status
+        .success());
+    assert!(run(&["sem", "post", &name]).status.success());
+    let out = run(&["sem", "value", &name]);
+    assert_eq!(text(&out.stdout), "3\n", "{}", text(&out.stderr));
+    assert!(run(&["sem", "unlink", &name]).status.success());
+}
+
+/// The names `mq`, `sem` and `shm` take are spelled as `ls` shows them, as for
+/// `rm` and `stat`: a non-UTF-8 name `ls` lists as `/x\xc3` can be read and
+/// unlinked by that spelling, and `shm create '/a\x41'` makes the object `stat
+/// '/a\x41'` finds (it made `a\x41`, literally, which `rm '/a\x41'` did not remove,
+/// and would have removed `/aA` instead).
+#[test]
+fn drive_commands_take_names_as_ls_shows_them() {
+    let tag = format!("hs{}_", std::process::id());
+    let raw = [tag.as_bytes(), b"x\xc3"].concat();
+    std::fs::write(shm(&raw), b"hi").unwrap();
+    let shown = format!("/{tag}x\\xc3");
+    let out = run(&["shm", "read", &shown]);
+    assert!(
+        out.status.success(),
+        "shm read {shown}: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"hi");
+    let out = run(&["shm", "unlink", &shown]);
+    assert!(
+        out.status.success(),
+        "shm unlink {shown}: {}",
+        text(&out.stderr)
+    );
+    assert!(!shm(&raw).exists());
+
+    let spelled = format!("/{tag}a\\x41");
+    for kind in ["shm", "sem", "mq"] {
+        let mut create = vec![kind, "create", &spelled];
+        if kind == "shm" {
+            create.extend(["--size", "8"]);
+        }
+        let out = run(&create);
+        assert!(out.status.success(), "{create:?}: {}", text(&out.stderr));
+        let out = run(&["stat", "--type", kind, &spelled]);
+        assert!(
+            out.status.success(),
+            "stat {spelled} after {kind} create: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains(&format!("/{tag}aA")),
+            "{}",
+            text(&out.stdout)
+        );
+        let out = run(&[kind, "unlink", &spelled]);
+        assert!(
+            out.status.success(),
+            "{kind} unlink {spelled}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// `shm read` opened a named pipe someone made in `/dev/shm` with `O_RDONLY`, which
+/// waits for a writer: it hung forever. A pipe or a directory is refused at once.
+#[test]
+fn shm_read_and_write_refuse_a_named_pipe_or_directory() {
+    let tag = format!("hostile_{}_shmodd", std::process::id());
+    let fifo = shm(format!("{tag}_fifo").as_bytes());
+    let dir = shm(format!("{tag}_dir").as_bytes());
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o666)).unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    for (what, words) in [("fifo", "a named pipe"), ("dir", "a directory")] {
+        for command in ["read", "write"] {
+            let data = if command == "write" { " hi" } else { "" };
+            let out = sh(&format!(
+                "timeout 10 \"$B\" shm {command} /{tag}_{what}{data}"
+            ));
+            assert_ne!(out.status.code(), Some(124), "shm {command} on {what} hung");
+            assert_eq!(out.status.code(), Some(1), "shm {command} on {what}");
+            assert!(
+                text(&out.stderr).contains(words),
+                "shm {command} on {what}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+}
+
 #[test]
 fn hostile_names_are_escaped_listed_and_removable() {
     let tag = format!("hn{}_", std::process::id());
