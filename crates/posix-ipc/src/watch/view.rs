@@ -268,6 +268,13 @@ impl View {
         }
         frame.render_widget(Paragraph::new(heading).reversed(), title);
 
+        // As wide as the longest owner's name (never cut short), within reason.
+        let owner_width = objects
+            .iter()
+            .map(|o| escape_name(o.owner.as_bytes()).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(5, 32) as u16;
         let rows = objects.iter().map(|o| {
             let fresh = self
                 .changed
@@ -311,7 +318,7 @@ impl View {
                 Constraint::Min(16),
                 Constraint::Min(18),
                 Constraint::Length(4),
-                Constraint::Length(8),
+                Constraint::Length(owner_width),
                 Constraint::Length(7),
                 Constraint::Fill(2),
             ],
