@@ -16,6 +16,8 @@ pub struct Stepped {
     process: Process,
     objects: Objects,
     at_step: usize,
+    /// Waiting for Enter at `at_step` (left there by `advance_to`).
+    paused: bool,
 }
 
 impl Stepped {
@@ -29,6 +31,7 @@ impl Stepped {
             process: Process::start(bin, &args, Io::Interactive, timeout),
             objects,
             at_step: 0,
+            paused: false,
         }
     }
 
@@ -50,6 +53,7 @@ impl Stepped {
             if line.contains("press Enter") {
                 if self.at_step == n {
                     seen.push(line);
+                    self.paused = true;
                     return seen;
                 }
                 self.process.write_stdin(b"\n");
@@ -60,9 +64,13 @@ impl Stepped {
         }
     }
 
-    /// Presses Enter at every remaining step until the demo closes stderr, then
-    /// waits for it. Returns the number of steps it paused at in all, and its status.
+    /// Presses Enter at every remaining step (the one [`advance_to`](Self::advance_to)
+    /// left it at included) until the demo closes stderr, then waits for it. Returns
+    /// the number of steps it paused at in all, and its status.
     pub fn finish(&mut self) -> (usize, ExitStatus) {
+        if std::mem::take(&mut self.paused) {
+            self.process.write_stdin(b"\n");
+        }
         while let Some(line) = self.process.stderr_line("the demo's end") {
             if line.contains("press Enter") {
                 self.process.write_stdin(b"\n");
