@@ -68,8 +68,9 @@ impl Stepped {
         }
     }
 
-    /// Presses Enter at every remaining step until the demo closes stderr, then
-    /// waits for it. Returns the number of steps it paused at in all, and its status.
+    /// Presses Enter at every remaining step (the one [`advance_to`](Self::advance_to)
+    /// left it at included) until the demo closes stderr, then waits for it. Returns
+    /// the number of steps it paused at in all, and its status.
     pub fn finish(&mut self) -> (usize, ExitStatus) {
         if std::mem::take(&mut self.waiting) {
             self.process.write_stdin(b"\n");

@@ -26,6 +26,6 @@ pub mod step;
 pub use cli::{Cli, Usage};
 pub use failure::{Failure, Perror};
 pub use partner::Partner;
-pub use stale::create_replacing_stale;
+pub use stale::{create_replacing_stale, open_unless_held};
 pub use start::{start, start_lab, start_stepped};
 pub use step::{Step, Steps};

@@ -9,8 +9,10 @@
 //! open or mapped, held while unlinking.
 
 use ipc_core::cleanup;
-use ipc_core::holders::{self, remove_unheld, Removal, ScanOptions};
+use ipc_core::holders::{self, remove_unheld, Lease, Removal, Scan, ScanOptions};
 use ipc_core::ObjectKind;
+use std::os::unix::ffi::OsStrExt;
+
 use ipc_core::{Errno, Error, Name, Result};
 
 use crate::names::PREFIX_VARIABLE;
@@ -47,6 +49,70 @@ pub fn create_replacing_stale<T>(
             Err(e)
         }
         other => other,
+    }
+}
+
+/// Runs `open` (an `O_CREAT` open without `O_EXCL`, as the C program makes it)
+/// with the object registered for cleanup, unless `name` already exists and a live
+/// process holds it (a second terminal running the same demo, another student):
+/// then prints who on stderr and returns an `EBUSY` error without opening it, for
+/// the run would take that object for its own, write into it and unlink it under
+/// its holder. An existing object no process holds (a crashed run's) is opened as
+/// the C program opens it. A message queue is looked for in the mqueue filesystem
+/// at `/dev/mqueue` (no extra IPC call); where none is mounted it is not checked.
+pub fn open_unless_held<T>(
+    demo: &str,
+    kind: ObjectKind,
+    name: &Name,
+    open: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    if let Some(held) = held_elsewhere(kind, name) {
+        crate::errln!("{demo}: {name} exists and was left alone: {}", why(&held));
+        crate::errln!("{demo}: {}", advice(demo, name));
+        let call = match kind {
+            ObjectKind::SharedMemory => "shm_open",
+            ObjectKind::Semaphore => "sem_open",
+            _ => "mq_open",
+        };
+        return Err(Error::os(call, Some(name), Errno::EBUSY));
+    }
+    cleanup::own(kind, name, open)
+}
+
+/// `Held` or `HeldUnseen` if `name` exists and another process holds it: seen in
+/// `/proc`, or denied a lease by the kernel. `None` if it does not exist, no
+/// process holds it, or that cannot be told.
+fn held_elsewhere(kind: ObjectKind, name: &Name) -> Option<Removal> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let path = match kind.file(name) {
+        Some(path) => path,
+        None => {
+            let mut path = std::path::PathBuf::from("/dev/mqueue");
+            path.push(std::ffi::OsStr::from_bytes(name.without_slash()));
+            path
+        }
+    };
+    // Only an existing regular file is looked at further (never followed, never
+    // waited on: a named pipe opened for reading would block).
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.file_type().is_file() {
+        return None;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(&path)
+        .ok()?;
+    let id = file.metadata().ok().map(|m| (m.dev(), m.ino()))?;
+    let holders = Scan::take(ScanOptions::default()).holders(id).to_vec();
+    if !holders.is_empty() {
+        return Some(Removal::Held(holders));
+    }
+    let lease = Lease::take(file.as_fd());
+    match lease {
+        Err(Errno::EAGAIN | Errno::EBUSY) => Some(Removal::HeldUnseen),
+        _ => None,
     }
 }
 

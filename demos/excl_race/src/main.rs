@@ -29,6 +29,10 @@ use slots::{Outcome, Slot};
 /// Most workers: the cleanup registry records 16 children per process.
 const MAX_PROCS: u64 = 16;
 
+/// Longest `--gap-us`: a termination signal waits for a worker's attempt, gap
+/// included (see `signals`), so a longer gap would hold off Ctrl+C for that long.
+const MAX_GAP_US: u64 = 1_000_000;
+
 const USAGE: Usage = Usage {
     name: "excl_race",
     about: "Race N processes to create one object, R rounds per kind of object: with\n\
@@ -41,7 +45,7 @@ const USAGE: Usage = Usage {
         (
             "--gap-us",
             "1000",
-            "microseconds between the check and the create (0: none)",
+            "microseconds between the check and the create, 0 (none) to 1000000",
         ),
     ],
     steps: false,
@@ -102,7 +106,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         )));
     }
     let rounds = cli.number(&USAGE, "--rounds", 1);
-    let gap = Duration::from_micros(cli.number(&USAGE, "--gap-us", 0));
+    let gap = cli.number(&USAGE, "--gap-us", 0);
+    if gap > MAX_GAP_US {
+        return Err(Failure::message(format!(
+            "excl_race: --gap-us is at most {MAX_GAP_US} (a signal waits for a worker's \
+             attempt, gap included), not {gap}"
+        )));
+    }
+    let gap = Duration::from_micros(gap);
     let mut map = Mapping::anonymous(MAP_LEN).perror("mmap")?;
     let gates = (0..procs as usize)
         .map(|i| map.place_shared_semaphore(GATES + i * GATE_STRIDE, 0))

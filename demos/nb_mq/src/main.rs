@@ -64,7 +64,7 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         .capacity(5, MSG_SIZE as i64);
 
     steps.pause(&OPEN);
-    let queue = cleanup::own(ObjectKind::MessageQueue, &name, || {
+    let queue = demo_kit::open_unless_held("nb_mq", ObjectKind::MessageQueue, &name, || {
         MessageQueue::open(&name, &options)
     })
     .perror("mq_open")?;

@@ -66,3 +66,34 @@ fn a_stale_message_is_reported_on_stderr() {
 fn help_names_the_options() {
     DEMO.assert_help(&[]);
 }
+
+/// Two runs at once (a second terminal, another student): the second opened the
+/// first run's live queue without `O_EXCL`, used it and unlinked it, so the first
+/// run's `mq_unlink` met ENOENT. The second run now says who holds it and stops
+/// without touching it. The queue is found in the mqueue filesystem, so the test
+/// needs one mounted at /dev/mqueue.
+#[test]
+fn a_second_run_leaves_a_live_runs_queue_alone() {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    if !mounts
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some("/dev/mqueue") && l.contains(" mqueue "))
+    {
+        println!("a_second_run_leaves_a_live_runs_queue_alone: skipped: no mqueue filesystem at /dev/mqueue");
+        return;
+    }
+    let _lock = DEMO.lock();
+    let mut first = DEMO.step(&[]);
+    first.advance_to(2); // the queue exists and is open
+    let second = DEMO.run(&[]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "second run: {stderr}");
+    assert!(stderr.contains("in use by pid"), "second run: {stderr}");
+    let (_, status) = first.finish();
+    assert_eq!(status.code(), Some(0), "the first run after the second");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout()),
+        String::from_utf8_lossy(TRANSCRIPT)
+    );
+    DEMO.objects().assert_none_left();
+}

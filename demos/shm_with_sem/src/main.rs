@@ -84,10 +84,11 @@ fn run(steps: &mut Steps) -> Result<(), Failure> {
         .creation(Creation::OpenOrCreate)
         .access(Access::ReadWrite)
         .mode((Mode::S_IRUSR | Mode::S_IWUSR).bits());
-    let shm = cleanup::own(ObjectKind::SharedMemory, &shm_name, || {
-        SharedMemory::open(&shm_name, &shm_options)
-    })
-    .perror("shm_open")?;
+    let shm =
+        demo_kit::open_unless_held("shm_with_sem", ObjectKind::SharedMemory, &shm_name, || {
+            SharedMemory::open(&shm_name, &shm_options)
+        })
+        .perror("shm_open")?;
 
     steps.pause(&TRUNCATE);
     shm.set_len(SHM_SIZE as u64).perror("ftruncate")?;

@@ -58,3 +58,27 @@ fn a_run_after_sigkill_recovers_the_stale_lock() {
 fn help_names_the_options() {
     DEMO.assert_help(&[]);
 }
+
+/// Two runs at once (a second terminal, another student): the second opened the
+/// first run's live `/ep_safe_shm` without `O_EXCL`, wrote into it, and unlinked it
+/// when it met the first run's lock, so the first run then failed with
+/// `shm_unlink: No such file or directory`. The second run now says who holds it and
+/// stops without touching it; the first run ends as if alone.
+#[test]
+fn a_second_run_leaves_a_live_runs_object_alone() {
+    let _lock = DEMO.lock();
+    let mut first = DEMO.step(&[]);
+    first.advance_to(3); // /ep_safe_shm exists and is open: the lock does not yet
+    let second = DEMO.run(&[]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "second run: {stderr}");
+    assert!(stderr.contains("in use by pid"), "second run: {stderr}");
+    assert!(second.stdout.is_empty(), "second run wrote to stdout");
+    let (_, status) = first.finish();
+    assert_eq!(status.code(), Some(0), "the first run after the second");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout()),
+        String::from_utf8_lossy(TRANSCRIPT)
+    );
+    DEMO.objects().assert_none_left();
+}
