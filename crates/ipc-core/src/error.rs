@@ -64,7 +64,7 @@ pub enum Refusal {
     /// The mapping (or handle) is read-only and the operation would store.
     ReadOnly,
     /// The bytes hold a placed process-shared object, reached only through its
-    /// handle (see [`crate::pshared`]).
+    /// handle (see [`crate::Placed`]).
     Occupied {
         /// Where that object starts.
         offset: usize,
@@ -75,6 +75,24 @@ pub enum Refusal {
     },
     /// A [`crate::Placed`] token of another mapping, or of another kind of object.
     ForeignPlacement,
+    /// Process-shared objects are placed in anonymous mappings only: a mapping of a
+    /// named object can be reached through another mapping or its descriptor,
+    /// which no placement check would see.
+    FileBacked,
+    /// A mapping longer than the object: touching the pages past its end would
+    /// raise `SIGBUS`.
+    PastEnd {
+        /// The length asked for.
+        len: usize,
+        /// The object's length.
+        size: u64,
+    },
+    /// The object would become shorter than a live mapping of it in this process,
+    /// whose next touch past the new end would raise `SIGBUS`.
+    StillMapped {
+        /// The longest live mapping.
+        mapped: usize,
+    },
     /// A condition variable waited on with another mutex than the one it was
     /// placed with.
     WrongMutex,
@@ -128,6 +146,18 @@ impl fmt::Display for Refusal {
                 f,
                 "bytes {offset}..{} hold {what}: use it through its handle",
                 offset + len
+            ),
+            Refusal::FileBacked => f.write_str(
+                "process-shared objects are placed in an anonymous mapping only \
+                 (Mapping::anonymous, shared with forked children)",
+            ),
+            Refusal::PastEnd { len, size } => write!(
+                f,
+                "a {len}-byte mapping of a {size}-byte object: set its length first"
+            ),
+            Refusal::StillMapped { mapped } => write!(
+                f,
+                "a {mapped}-byte mapping of it is alive in this process: unmap it first"
             ),
             Refusal::ForeignPlacement => {
                 f.write_str("that object was placed in another mapping, or is of another kind")

@@ -143,11 +143,19 @@ pub(crate) fn overlap(placements: &[Placement], offset: usize, len: usize) -> Op
 /// # Ok::<(), ipc_core::Error>(())
 /// ```
 ///
+/// # Anonymous mappings only
+/// Objects are placed only in a [`Mapping::anonymous`] ([`Refusal::FileBacked`]
+/// otherwise), and shared through `fork`: a child inherits the mapping, its
+/// placements and its tokens. A mapping of a named object could be reached in
+/// this very process through a second mapping or its descriptor (`pwrite`), where
+/// no placement check would see the write, and a rewritten mutex makes glibc
+/// write through whatever pointers it then holds. An anonymous mapping has no
+/// name, no descriptor and no second mapping.
+///
 /// # What stays outside Rust's reach
-/// The bytes are shared with every process that maps the object. Those processes
-/// are trusted not to overwrite the objects placed in it (nothing in one process
-/// can stop another from writing its own memory). Objects are shared through
-/// `fork` (a child inherits the mapping, its placements and its tokens).
+/// The forked processes that share the mapping are trusted not to overwrite its
+/// placed objects (nothing in one process can stop another from writing its own
+/// memory).
 ///
 /// # References
 /// pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3),
@@ -197,6 +205,14 @@ impl Mapping {
                 None,
                 Errno::EINVAL,
                 Refusal::Misaligned { offset },
+            ));
+        }
+        if !self.is_anonymous() {
+            return Err(Error::refused(
+                call,
+                None,
+                Errno::EINVAL,
+                Refusal::FileBacked,
             ));
         }
         if !self.is_writable() {

@@ -111,17 +111,21 @@ pub enum Sizing {
 /// semaphore's wait and post are full barriers).
 ///
 /// Bytes that hold a placed mutex, condition variable or semaphore (see
-/// [`crate::pshared`]) belong to the C library's own accesses: `read`, `write` and
+/// [`crate::Placed`]) belong to the C library's own accesses: `read`, `write` and
 /// `atomic_u64` refuse them.
 ///
-/// # The fault no accessor can prevent
-/// The mapping is only as long as the object behind it. If another process
-/// shrinks the object (`ftruncate`), or `/dev/shm` is full when a page of a
-/// sparse object is first touched, the next access to a page past the end raises
-/// `SIGBUS`, whatever the accessor checked. That is outside this process's
-/// control; to read or write an object other people can resize, use
-/// [`SharedMemory::read_at`] and [`SharedMemory::write_at`] (`pread`, `pwrite`),
-/// which return short counts instead.
+/// # Faults past the end
+/// A mapping is only as long as the object behind it: a page past the object's end
+/// raises `SIGBUS` when touched. So [`SharedMemory::map`] refuses a length past
+/// the object's end ([`Refusal::PastEnd`]), and [`SharedMemory::set_len`] refuses
+/// to shrink an object under a live mapping of it in this process, through any of
+/// its descriptors ([`Refusal::StillMapped`]). What no check here can prevent:
+/// another process shrinking the object, a file API outside this crate doing so,
+/// or a full `/dev/shm` when a page of an object sized with `ftruncate` is first
+/// touched ([`SharedMemory::reserve`] avoids that one). To read or write an object
+/// other people can resize, use [`SharedMemory::read_at`] and
+/// [`SharedMemory::write_at`] (`pread`, `pwrite`), which return short counts
+/// instead.
 ///
 /// # References
 /// shm_overview(7), shm_open(3), ftruncate(2), mmap(2), munmap(2), shm_unlink(3).
@@ -178,6 +182,22 @@ impl SharedMemory {
     /// # Errors
     /// `EINVAL` (opened read-only, or `len` too large), `EFBIG`.
     pub fn set_len(&self, len: u64) -> Result<()> {
+        let stat = nix::sys::stat::fstat(self.fd().as_fd())
+            .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
+        let key = (stat.st_dev, stat.st_ino);
+        let longest = mapped()
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|&(_, mapped)| mapped)
+            .max();
+        if let Some(mapped) = longest.filter(|&mapped| len < mapped as u64) {
+            return Err(Error::refused(
+                "ftruncate",
+                Some(&self.name),
+                Errno::EBUSY,
+                Refusal::StillMapped { mapped },
+            ));
+        }
         let len = libc::off_t::try_from(len)
             .map_err(|_| Error::os("ftruncate", Some(&self.name), Errno::EFBIG))?;
         let result = nix::unistd::ftruncate(self.fd(), len).map(|()| 0);
@@ -337,6 +357,18 @@ impl SharedMemory {
                 Refusal::ZeroLength,
             ));
         };
+        let stat = nix::sys::stat::fstat(self.fd().as_fd())
+            .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
+        let size = stat.st_size as u64;
+        if len as u64 > size {
+            return Err(Error::refused(
+                "mmap",
+                Some(&self.name),
+                Errno::EINVAL,
+                Refusal::PastEnd { len, size },
+            ));
+        }
+        let key = (stat.st_dev, stat.st_ino);
         // SAFETY: a new mapping placed by the kernel (no address given), so it cannot
         // overlap memory Rust already owns; `Mapping` unmaps it exactly once.
         let result = unsafe { nix::sys::mman::mmap(None, length, prot, flags, self.fd(), 0) };
@@ -361,6 +393,7 @@ impl SharedMemory {
             ptr.cast(),
             len,
             prot.contains(ProtFlags::PROT_WRITE),
+            Some(key),
         ))
     }
 
@@ -434,6 +467,21 @@ pub struct Mapping {
     id: u64,
     /// The process-shared objects placed in it, which the accessors keep off.
     placements: Vec<Placement>,
+    /// The object it maps, as `(st_dev, st_ino)`; `None` for an anonymous mapping.
+    file: Option<FileKey>,
+}
+
+/// A file's identity: `(st_dev, st_ino)`.
+type FileKey = (u64, u64);
+
+/// The live mappings of named objects in this process: the object and the length
+/// of each, so that [`SharedMemory::set_len`] never shrinks an object under one.
+static MAPPED: std::sync::Mutex<Vec<(FileKey, usize)>> = std::sync::Mutex::new(Vec::new());
+
+fn mapped() -> std::sync::MutexGuard<'static, Vec<(FileKey, usize)>> {
+    MAPPED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The next mapping's id.
@@ -441,13 +489,33 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Mapping {
     /// A mapping of `len` bytes at `ptr`, just returned by `mmap`.
-    fn new(ptr: NonNull<u8>, len: usize, writable: bool) -> Mapping {
+    fn new(ptr: NonNull<u8>, len: usize, writable: bool, file: Option<FileKey>) -> Mapping {
+        if let Some(key) = file {
+            mapped().push((key, len));
+        }
         Mapping {
             ptr,
             len,
             writable,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             placements: Vec::new(),
+            file,
+        }
+    }
+
+    /// Whether it is anonymous (`Mapping::anonymous`): no name, no descriptor, no
+    /// other mapping in this process can reach its bytes.
+    pub fn is_anonymous(&self) -> bool {
+        self.file.is_none()
+    }
+
+    /// Forgets this mapping in the list of live mappings of named objects.
+    fn forget(&self) {
+        if let Some(key) = self.file {
+            let mut live = mapped();
+            if let Some(at) = live.iter().position(|&entry| entry == (key, self.len)) {
+                live.swap_remove(at);
+            }
         }
     }
 
@@ -509,7 +577,7 @@ impl Mapping {
             "NULL, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0"
         );
         let ptr = result.map_err(|errno| Error::os("mmap", None, errno))?;
-        Ok(Mapping::new(ptr.cast(), len, true))
+        Ok(Mapping::new(ptr.cast(), len, true, None))
     }
 
     /// The address the mapping starts at (the same in a forked child).
@@ -732,6 +800,7 @@ impl Mapping {
     /// # Errors
     /// `EINVAL` only, which a live mapping does not meet.
     pub fn unmap(self) -> Result<()> {
+        self.forget();
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: the range is exactly the one `mmap` returned, and `this` is never
         // dropped, so it is unmapped once; no reference into it survives (the
@@ -746,6 +815,7 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        self.forget();
         // SAFETY: as in `unmap`: the range came from `mmap` and is unmapped once.
         let result = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) }.map(|()| 0);
         explain!("munmap", result, "{:p}, {}", self.ptr.as_ptr(), self.len);

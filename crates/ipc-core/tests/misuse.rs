@@ -74,6 +74,18 @@ fn main() -> ExitCode {
             run: shrunk_object,
         },
         Case {
+            name: "a_mapping_longer_than_its_object_is_refused",
+            run: mapping_past_the_end,
+        },
+        Case {
+            name: "an_object_never_shrinks_under_a_live_mapping_of_this_process",
+            run: shrink_under_a_mapping,
+        },
+        Case {
+            name: "objects_are_placed_in_anonymous_mappings_only",
+            run: placed_in_named_mapping,
+        },
+        Case {
             name: "the_helper_thread_cleanup_refuses_a_threaded_process",
             run: helper_thread_refuses_threads,
         },
@@ -113,7 +125,7 @@ fn read_only_mapping() {
     assert!(!map.is_writable());
     assert_eq!(refusal(map.atomic_u64(0)), Refusal::ReadOnly);
     assert_eq!(refusal(map.write(0, b"x")), Refusal::ReadOnly);
-    assert_eq!(refusal(map.place_shared_mutex(0)), Refusal::ReadOnly);
+    assert_eq!(refusal(map.place_shared_mutex(0)), Refusal::FileBacked);
     let mut byte = [1u8];
     map.read(0, &mut byte).unwrap();
     assert_eq!(byte, [0]);
@@ -407,4 +419,74 @@ fn shrunk_object() {
     assert_eq!(shm.read_at(0, &mut buf).unwrap(), 2);
     assert_eq!(&buf[..2], b"he");
     assert_eq!(shm.read_at(60000, &mut buf).unwrap(), 0);
+}
+
+fn mapping_past_the_end() {
+    let m = Scratch::new(ObjectKind::SharedMemory, "pastend");
+    let shm = SharedMemory::create(
+        &m.name,
+        100,
+        ipc_core::Mode::from_bits_truncate(0o600),
+        ipc_core::Sizing::Truncate,
+    )
+    .unwrap();
+    assert_eq!(
+        refusal(shm.map(8192)),
+        Refusal::PastEnd {
+            len: 8192,
+            size: 100
+        }
+    );
+    assert!(matches!(
+        refusal(shm.map_private(101)),
+        Refusal::PastEnd { .. }
+    ));
+    let map = shm.map(100).unwrap();
+    map.write(0, &[7; 100]).unwrap();
+}
+
+fn shrink_under_a_mapping() {
+    let m = Scratch::new(ObjectKind::SharedMemory, "shrink");
+    let shm = SharedMemory::create(
+        &m.name,
+        8192,
+        ipc_core::Mode::from_bits_truncate(0o600),
+        ipc_core::Sizing::Truncate,
+    )
+    .unwrap();
+    let map = shm.map(8192).unwrap();
+    // The same object through another descriptor of this process: refused too.
+    let other = SharedMemory::open(&m.name, &ShmOptions::new()).unwrap();
+    assert_eq!(
+        refusal(other.set_len(0)),
+        Refusal::StillMapped { mapped: 8192 }
+    );
+    assert_eq!(
+        refusal(shm.set_len(4096)),
+        Refusal::StillMapped { mapped: 8192 }
+    );
+    other.set_len(16384).unwrap(); // growing is fine
+    map.write(8191, &[1]).unwrap(); // and the mapping still works
+    drop(map);
+    shm.set_len(0).unwrap(); // once unmapped, it may shrink
+}
+
+fn placed_in_named_mapping() {
+    let m = Scratch::new(ObjectKind::SharedMemory, "named");
+    let shm = SharedMemory::create(
+        &m.name,
+        4096,
+        ipc_core::Mode::from_bits_truncate(0o600),
+        ipc_core::Sizing::Truncate,
+    )
+    .unwrap();
+    let mut map = shm.map(4096).unwrap();
+    assert_eq!(refusal(map.place_shared_mutex(0)), Refusal::FileBacked);
+    assert_eq!(
+        refusal(map.place_shared_semaphore(64, 0)),
+        Refusal::FileBacked
+    );
+    // So no descriptor write or second mapping can reach a placed object's bytes.
+    let mut private = shm.map_private(4096).unwrap();
+    assert_eq!(refusal(private.place_shared_mutex(0)), Refusal::FileBacked);
 }

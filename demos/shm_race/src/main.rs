@@ -164,10 +164,15 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
     .perror("shm_open")?;
     // Reserved, not just sized: a full /dev/shm is an error here, not a SIGBUS later.
     shm.reserve(SIZE as u64).perror("posix_fallocate")?;
-    let mut map = shm.map(SIZE).perror("mmap")?;
+    let map = shm.map(SIZE).perror("mmap")?;
     drop(shm);
-    let mutex = map.place_shared_mutex(MUTEX).perror("pthread_mutex_init")?;
-    let gate = map.place_shared_semaphore(GATE, 0).perror("sem_init")?;
+    // The process-shared mutex and the start gate live in an anonymous mapping the
+    // workers inherit (ipc-core places such objects nowhere else).
+    let mut sync = Mapping::anonymous(4096).perror("mmap")?;
+    let mutex = sync
+        .place_shared_mutex(MUTEX)
+        .perror("pthread_mutex_init")?;
+    let gate = sync.place_shared_semaphore(GATE, 0).perror("sem_init")?;
     let sem_options = SemOptions::new()
         .creation(Creation::CreateExclusive)
         .mode(0o600)
@@ -182,8 +187,8 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
         map: &map,
         counter: map.atomic_u64(COUNTER).perror("atomic")?,
         lock: &lock,
-        mutex: &map.mutex(mutex).perror("pthread_mutex_init")?,
-        gate: &map.semaphore(gate).perror("sem_init")?,
+        mutex: &sync.mutex(mutex).perror("pthread_mutex_init")?,
+        gate: &sync.semaphore(gate).perror("sem_init")?,
         ready: map.atomic_u64(READY).perror("atomic")?,
         turn: map.atomic_u64(TURN).perror("atomic")?,
         cpus: spread,

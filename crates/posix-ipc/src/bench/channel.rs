@@ -10,9 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ipc_core::{
-    Access, Creation, Mapping, MessageQueue, Mode, MqOptions, Name, Placed, SemOptions, Semaphore,
-    SharedCondvar, SharedMemory, SharedMutex, Sizing, SHARED_CONDVAR_SIZE, SHARED_MUTEX_SIZE,
-    SHARED_SEMAPHORE_SIZE,
+    Access, Creation, Mapping, MessageQueue, MqOptions, Name, Placed, SemOptions, Semaphore,
+    SharedCondvar, SharedMutex, SHARED_CONDVAR_SIZE, SHARED_MUTEX_SIZE, SHARED_SEMAPHORE_SIZE,
 };
 
 /// The mechanisms, in the order they are reported.
@@ -151,20 +150,22 @@ fn name(tag: &str) -> Name {
 }
 
 /// The names a channel of `mechanism` may create, to unlink at the end or on
-/// Ctrl+C. Queues, semaphores, and the shared memory object.
+/// Ctrl+C: queues and named semaphores (its shared memory is anonymous).
 pub fn names(mechanism: Mechanism) -> Vec<(ipc_core::ObjectKind, Name)> {
-    use ipc_core::ObjectKind::{MessageQueue as Q, Semaphore as S, SharedMemory as M};
+    use ipc_core::ObjectKind::{MessageQueue as Q, Semaphore as S};
     match mechanism {
         Mechanism::Mq => vec![(Q, name("ab")), (Q, name("ba"))],
         Mechanism::Sem => vec![
-            (M, name("shm")),
             (S, name("ab_free")),
             (S, name("ab_full")),
             (S, name("ba_free")),
             (S, name("ba_full")),
         ],
-        Mechanism::PsharedSem | Mechanism::PsharedMutex | Mechanism::Spin => vec![(M, name("shm"))],
-        Mechanism::Pipe | Mechanism::Uds => Vec::new(),
+        Mechanism::PsharedSem
+        | Mechanism::PsharedMutex
+        | Mechanism::Spin
+        | Mechanism::Pipe
+        | Mechanism::Uds => Vec::new(),
     }
 }
 
@@ -175,13 +176,9 @@ fn shared_memory(rings: usize, depth: usize, size: usize) -> Result<(Mapping, [R
     // an adjacent-line prefetcher fetches together) holds both sides' data.
     let per_direction = (CONTROL + depth * slot).div_ceil(4096) * 4096;
     let len = rings * per_direction;
-    let shm = SharedMemory::create(
-        &name("shm"),
-        len as u64,
-        Mode::from_bits_truncate(0o600),
-        Sizing::Reserve,
-    )?;
-    let map = shm.map(len)?;
+    // Anonymous, inherited by the partner across fork: the only kind of mapping
+    // ipc-core places process-shared semaphores and mutexes in.
+    let map = Mapping::anonymous(len)?;
     let ring = |d: usize| Ring {
         slots: depth,
         size: slot,
