@@ -75,6 +75,12 @@ pub enum Refusal {
     },
     /// A [`crate::Placed`] token of another mapping, or of another kind of object.
     ForeignPlacement,
+    /// The file behind a semaphore's name is no semaphore (not a regular file of
+    /// `sizeof(sem_t)` bytes): mapping it would fault.
+    NotASemaphore {
+        /// Its length.
+        size: u64,
+    },
     /// Process-shared objects are placed in anonymous mappings only: a mapping of a
     /// named object can be reached through another mapping or its descriptor,
     /// which no placement check would see.
@@ -146,6 +152,10 @@ impl fmt::Display for Refusal {
                 f,
                 "bytes {offset}..{} hold {what}: use it through its handle",
                 offset + len
+            ),
+            Refusal::NotASemaphore { size } => write!(
+                f,
+                "its file is no semaphore ({size} bytes, or not a regular file): not opened"
             ),
             Refusal::FileBacked => f.write_str(
                 "process-shared objects are placed in an anonymous mapping only \

@@ -145,6 +145,24 @@ impl Semaphore {
                     .with_limit(limits::sem_value_max()),
             );
         }
+        // glibc maps whatever file is there: one of the wrong size (anyone can make
+        // a 0-byte sem.NAME) would fault at the first use. Refuse what is plainly
+        // no semaphore; a file swapped in between this look and sem_open is beyond
+        // what a look can catch.
+        if let Some(Ok(meta)) = crate::ObjectKind::Semaphore
+            .file(name)
+            .map(std::fs::symlink_metadata)
+        {
+            let size = std::mem::size_of::<libc::sem_t>() as u64;
+            if !meta.is_file() || meta.len() != size {
+                return Err(Error::refused(
+                    "sem_open",
+                    Some(name),
+                    Errno::EINVAL,
+                    Refusal::NotASemaphore { size: meta.len() },
+                ));
+            }
+        }
         // SAFETY: the name is NUL-terminated and outlives the call; `sem_open` is
         // variadic and reads `mode_t` and `unsigned int`, passed here as `c_uint`.
         let sem = unsafe {

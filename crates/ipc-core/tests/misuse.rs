@@ -86,6 +86,10 @@ fn main() -> ExitCode {
             run: placed_in_named_mapping,
         },
         Case {
+            name: "a_semaphore_file_that_is_no_semaphore_is_not_opened",
+            run: malformed_semaphore,
+        },
+        Case {
             name: "the_helper_thread_cleanup_refuses_a_threaded_process",
             run: helper_thread_refuses_threads,
         },
@@ -489,4 +493,25 @@ fn placed_in_named_mapping() {
     // So no descriptor write or second mapping can reach a placed object's bytes.
     let mut private = shm.map_private(4096).unwrap();
     assert_eq!(refusal(private.place_shared_mutex(0)), Refusal::FileBacked);
+}
+
+fn malformed_semaphore() {
+    let s = Scratch::new(ObjectKind::Semaphore, "malformed");
+    let path = ObjectKind::Semaphore.file(&s.name).unwrap();
+    std::fs::write(&path, b"").unwrap(); // anyone can make this file
+    assert_eq!(
+        refusal(ipc_core::Semaphore::open(
+            &s.name,
+            &ipc_core::SemOptions::new()
+        )),
+        Refusal::NotASemaphore { size: 0 }
+    );
+    std::fs::write(&path, [0u8; 3]).unwrap();
+    assert_eq!(
+        refusal(ipc_core::Semaphore::open(
+            &s.name,
+            &ipc_core::SemOptions::new()
+        )),
+        Refusal::NotASemaphore { size: 3 }
+    );
 }

@@ -131,12 +131,14 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
         }
     }
     if !args.dry_run {
-        eprintln!("posix-ipc: {removed} object(s) removed");
+        let objects = crate::columns::plural(removed as i64, "object", "objects");
+        eprintln!("posix-ipc: {removed} {objects} removed");
     }
     match failed {
         0 => Ok(()),
         n => Err(Failure::Other(format!(
-            "{n} object(s) could not be removed"
+            "{n} {} could not be removed",
+            crate::columns::plural(n as i64, "object", "objects")
         ))),
     }
 }

@@ -64,7 +64,19 @@ fn clean_up_and_exit(signal: i32) -> ! {
             {
                 let _ =
                     nix::sys::signal::kill(pid, nix::sys::signal::Signal::try_from(signal).ok());
-                let _ = nix::sys::wait::waitpid(pid, None);
+                // Two seconds to act on it, then SIGKILL: the exit never hangs.
+                let start = std::time::Instant::now();
+                let flags = Some(nix::sys::wait::WaitPidFlag::WNOHANG);
+                while let Ok(nix::sys::wait::WaitStatus::StillAlive) =
+                    nix::sys::wait::waitpid(pid, flags)
+                {
+                    if start.elapsed() > std::time::Duration::from_secs(2) {
+                        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                        let _ = nix::sys::wait::waitpid(pid, None);
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
             }
         }
         for object in registry.objects.iter().filter(|o| o.used && o.owner == me) {

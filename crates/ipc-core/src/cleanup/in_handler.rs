@@ -25,9 +25,10 @@ pub(crate) fn install() -> Result<()> {
     for signal in registry::answered() {
         let number = signal as c_int;
         // SAFETY: `on_signal` only makes async-signal-safe calls (getpid, gettid,
-        // clock_gettime, waitpid, kill, unlink, write, _exit), allocates nothing, takes no lock (it spins on
-        // an atomic flag another thread gives back) and cannot panic; it reads the
-        // registry under the contract of `registry::take_for_exit`.
+        // clock_gettime, waitpid, kill, nanosleep, unlink, write, _exit), allocates
+        // nothing, takes no lock (it spins on an atomic flag another thread gives
+        // back) and cannot panic; it reads the registry under the contract of
+        // `registry::take_for_exit`.
         unsafe { signal_hook::low_level::register(number, move || on_signal(number)) }
             .map_err(|e| Error::os("sigaction", None, errno_of(&e)))?;
     }
@@ -73,12 +74,30 @@ fn stop_children(registry: &Registry, me: libc::pid_t, signal: c_int) {
         // reused by another process) gives ECHILD, so `kill` never hits a stranger.
         let alive = unsafe { libc::waitpid(child.pid, &mut status, libc::WNOHANG) } == 0;
         if alive {
-            // SAFETY: kill and waitpid are async-signal-safe; the pid is our unreaped child.
+            // SAFETY: kill, waitpid and nanosleep are async-signal-safe; the pid is
+            // our unreaped child.
             unsafe {
                 libc::kill(child.pid, signal);
-                while libc::waitpid(child.pid, &mut status, 0) == -1
-                    && *libc::__errno_location() == libc::EINTR
-                {}
+                // A child that blocks the signal a while (around a create, say) gets
+                // two seconds to act on it; then SIGKILL, so the exit never hangs.
+                let tick = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 10_000_000,
+                };
+                let mut reaped = false;
+                for _ in 0..200 {
+                    if libc::waitpid(child.pid, &mut status, libc::WNOHANG) != 0 {
+                        reaped = true;
+                        break;
+                    }
+                    libc::nanosleep(&tick, std::ptr::null_mut());
+                }
+                if !reaped {
+                    libc::kill(child.pid, libc::SIGKILL);
+                    while libc::waitpid(child.pid, &mut status, 0) == -1
+                        && *libc::__errno_location() == libc::EINTR
+                    {}
+                }
             }
         }
     }
