@@ -104,6 +104,20 @@ fn main() -> ExitCode {
     ])
 }
 
+/// A new shared memory object of `len` bytes (sized, not reserved), removed when
+/// the returned `Scratch` goes.
+fn object(tag: &str, len: u64) -> (Scratch, SharedMemory) {
+    let m = Scratch::new(ObjectKind::SharedMemory, tag);
+    let shm = SharedMemory::create(
+        &m.name,
+        len,
+        ipc_core::Mode::from_bits_truncate(0o600),
+        ipc_core::Sizing::Truncate,
+    )
+    .unwrap();
+    (m, shm)
+}
+
 fn refusal(result: ipc_core::Result<impl std::fmt::Debug>) -> Refusal {
     match result {
         Err(e) => e
@@ -115,14 +129,7 @@ fn refusal(result: ipc_core::Result<impl std::fmt::Debug>) -> Refusal {
 }
 
 fn read_only_mapping() {
-    let m = Scratch::new(ObjectKind::SharedMemory, "ro");
-    let shm = SharedMemory::create(
-        &m.name,
-        4096,
-        ipc_core::Mode::from_bits_truncate(0o600),
-        ipc_core::Sizing::Truncate,
-    )
-    .unwrap();
+    let (m, shm) = object("ro", 4096);
     drop(shm);
     let view = SharedMemory::open(&m.name, &ShmOptions::new().access(Access::ReadOnly)).unwrap();
     let mut map = view.map(4096).unwrap();
@@ -409,14 +416,7 @@ fn registry_under_threads() {
 }
 
 fn shrunk_object() {
-    let m = Scratch::new(ObjectKind::SharedMemory, "shrunk");
-    let shm = SharedMemory::create(
-        &m.name,
-        65536,
-        ipc_core::Mode::from_bits_truncate(0o600),
-        ipc_core::Sizing::Truncate,
-    )
-    .unwrap();
+    let (_m, shm) = object("shrunk", 65536);
     assert_eq!(shm.write_at(0, b"hello").unwrap(), 5);
     shm.set_len(2).unwrap(); // as another process's ftruncate would
     let mut buf = [0u8; 4096];
@@ -426,14 +426,7 @@ fn shrunk_object() {
 }
 
 fn mapping_past_the_end() {
-    let m = Scratch::new(ObjectKind::SharedMemory, "pastend");
-    let shm = SharedMemory::create(
-        &m.name,
-        100,
-        ipc_core::Mode::from_bits_truncate(0o600),
-        ipc_core::Sizing::Truncate,
-    )
-    .unwrap();
+    let (_m, shm) = object("pastend", 100);
     assert_eq!(
         refusal(shm.map(8192)),
         Refusal::PastEnd {
@@ -450,14 +443,7 @@ fn mapping_past_the_end() {
 }
 
 fn shrink_under_a_mapping() {
-    let m = Scratch::new(ObjectKind::SharedMemory, "shrink");
-    let shm = SharedMemory::create(
-        &m.name,
-        8192,
-        ipc_core::Mode::from_bits_truncate(0o600),
-        ipc_core::Sizing::Truncate,
-    )
-    .unwrap();
+    let (m, shm) = object("shrink", 8192);
     let map = shm.map(8192).unwrap();
     // The same object through another descriptor of this process: refused too.
     let other = SharedMemory::open(&m.name, &ShmOptions::new()).unwrap();
@@ -476,14 +462,7 @@ fn shrink_under_a_mapping() {
 }
 
 fn placed_in_named_mapping() {
-    let m = Scratch::new(ObjectKind::SharedMemory, "named");
-    let shm = SharedMemory::create(
-        &m.name,
-        4096,
-        ipc_core::Mode::from_bits_truncate(0o600),
-        ipc_core::Sizing::Truncate,
-    )
-    .unwrap();
+    let (_m, shm) = object("named", 4096);
     let mut map = shm.map(4096).unwrap();
     assert_eq!(refusal(map.place_shared_mutex(0)), Refusal::FileBacked);
     assert_eq!(
