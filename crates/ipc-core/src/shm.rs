@@ -273,21 +273,15 @@ impl SharedMemory {
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let offset = libc::off_t::try_from(offset)
             .map_err(|_| Error::os("pread", Some(&self.name), Errno::EINVAL))?;
-        loop {
-            match nix::sys::uio::pread(self.fd(), buf, offset) {
-                Err(Errno::EINTR) => continue,
-                result => {
-                    explain!(
-                        "pread",
-                        result,
-                        "{}, {}, {offset}",
-                        self.raw_fd(),
-                        buf.len()
-                    );
-                    return result.map_err(|errno| Error::os("pread", Some(&self.name), errno));
-                }
-            }
-        }
+        let result = retry_eintr(|| nix::sys::uio::pread(self.fd(), buf, offset));
+        explain!(
+            "pread",
+            result,
+            "{}, {}, {offset}",
+            self.raw_fd(),
+            buf.len()
+        );
+        result.map_err(|errno| Error::os("pread", Some(&self.name), errno))
     }
 
     /// `pwrite(fd, data, len, offset)`: copies up to `data.len()` bytes into the
@@ -300,23 +294,15 @@ impl SharedMemory {
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize> {
         let offset = libc::off_t::try_from(offset)
             .map_err(|_| Error::os("pwrite", Some(&self.name), Errno::EFBIG))?;
-        loop {
-            match nix::sys::uio::pwrite(self.fd(), data, offset) {
-                Err(Errno::EINTR) => continue,
-                result => {
-                    explain!(
-                        "pwrite",
-                        result,
-                        "{}, {}, {offset}",
-                        self.raw_fd(),
-                        data.len()
-                    );
-                    return result.map_err(|errno| {
-                        space_error(Error::os("pwrite", Some(&self.name), errno))
-                    });
-                }
-            }
-        }
+        let result = retry_eintr(|| nix::sys::uio::pwrite(self.fd(), data, offset));
+        explain!(
+            "pwrite",
+            result,
+            "{}, {}, {offset}",
+            self.raw_fd(),
+            data.len()
+        );
+        result.map_err(|errno| space_error(Error::os("pwrite", Some(&self.name), errno)))
     }
 
     /// `mmap(NULL, len, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0)`: maps the first
@@ -436,6 +422,16 @@ impl Drop for SharedMemory {
     fn drop(&mut self) {
         if let Some(fd) = self.fd.take() {
             let _ = close_narrated(fd);
+        }
+    }
+}
+
+/// Runs `call` again as long as a signal interrupts it (`EINTR`).
+fn retry_eintr<T>(mut call: impl FnMut() -> nix::Result<T>) -> nix::Result<T> {
+    loop {
+        match call() {
+            Err(Errno::EINTR) => continue,
+            result => return result,
         }
     }
 }
