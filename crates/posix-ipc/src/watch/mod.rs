@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use nix::sys::signal::Signal;
 
 use crate::cli::{Prefix, ScanArgs};
 use crate::failure::Failure;
@@ -67,15 +66,13 @@ impl Stop {
     /// stays ignored.
     fn install() -> Stop {
         let flag = Arc::new(AtomicUsize::new(0));
-        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-            if !ignored(signal) {
-                // The handler stores to an atomic: async-signal-safe, cannot panic.
-                let _ = signal_hook::flag::register_usize(
-                    signal as i32,
-                    Arc::clone(&flag),
-                    signal as usize,
-                );
-            }
+        for signal in ipc_core::inherited::answered() {
+            // The handler stores to an atomic: async-signal-safe, cannot panic.
+            let _ = signal_hook::flag::register_usize(
+                signal as i32,
+                Arc::clone(&flag),
+                signal as usize,
+            );
         }
         Stop(flag)
     }
@@ -84,16 +81,6 @@ impl Stop {
     pub fn requested(&self) -> bool {
         self.0.load(Ordering::SeqCst) != 0
     }
-}
-
-/// Whether `signal`'s disposition is `SIG_IGN`.
-fn ignored(signal: Signal) -> bool {
-    let mut old = std::mem::MaybeUninit::<libc::sigaction>::zeroed();
-    // SAFETY: a null new action only reads the current one into `old`, which is
-    // valid, zeroed memory of the right type.
-    let ok = unsafe { libc::sigaction(signal as i32, std::ptr::null(), old.as_mut_ptr()) } == 0;
-    // SAFETY: zeroed is a valid sigaction, and sigaction filled it on success.
-    ok && unsafe { old.assume_init() }.sa_sigaction == libc::SIG_IGN
 }
 
 /// The tick after `tick`: one period later, or one period from now if the
