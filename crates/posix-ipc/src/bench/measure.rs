@@ -310,14 +310,9 @@ fn describe(status: Option<ExitStatus>) -> String {
 /// SIGCHLD and SIGALRM, and the termination signals that were not ignored at
 /// start: what the watcher waits for, blocked so that `sigwait` takes them.
 fn watched_signals() -> SigSet {
-    let mut set = SigSet::empty();
+    let mut set = ipc_core::inherited::answered_set();
     set.add(Signal::SIGCHLD);
     set.add(Signal::SIGALRM);
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        if !ipc_core::inherited::was_ignored(signal) {
-            set.add(signal);
-        }
-    }
     set
 }
 
