@@ -94,9 +94,10 @@ pub enum BlindSpot {
     /// `/proc` is mounted with `hidepid` (the option's text), which hides other
     /// users' processes from an unprivileged caller.
     HiddenProcesses(String),
-    /// This many processes' descriptors or mappings could not be read (they
-    /// belong to another user).
-    Unreadable(usize),
+    /// These processes' descriptors or mappings could not be read: they belong
+    /// to another user, or have privileges this process lacks (a process
+    /// manager started with more capabilities than root has here).
+    Unreadable(Vec<Unexamined>),
     /// This process lives in a nested PID namespace (not the initial one): the
     /// processes outside it are not in its `/proc`, yet may share its IPC
     /// namespace and `/dev/shm` (a container started with `--ipc=host`).
@@ -113,15 +114,53 @@ impl fmt::Display for BlindSpot {
                 f,
                 "/proc is mounted with {option}, which hides other users' processes from a user who is not root"
             ),
-            BlindSpot::Unreadable(1) => {
-                f.write_str("1 process belongs to another user and could not be examined")
-            }
-            BlindSpot::Unreadable(n) => {
-                write!(f, "{n} processes belong to other users and could not be examined")
+            BlindSpot::Unreadable(processes) => {
+                const SHOWN: usize = 5;
+                match processes.len() {
+                    1 => f.write_str("1 process could not be examined: ")?,
+                    n => write!(f, "{n} processes could not be examined: ")?,
+                }
+                for (i, process) in processes.iter().take(SHOWN).enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{process}")?;
+                }
+                if processes.len() > SHOWN {
+                    f.write_str(", ...")?;
+                }
+                Ok(())
             }
             BlindSpot::NestedPidNamespace => f.write_str(
                 "this process runs in a nested PID namespace: processes outside it are invisible here but may share its objects",
             ),
+        }
+    }
+}
+
+/// A process whose descriptors or mappings a scan could not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unexamined {
+    /// Its pid.
+    pub pid: i32,
+    /// Its effective user id, if `/proc/PID/status` could be read.
+    pub uid: Option<u32>,
+}
+
+impl fmt::Display for Unexamined {
+    /// `pid 1 (uid 0, more privileged than this process)` or
+    /// `pid 812 (uid 1001, another user)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mine = nix::unistd::geteuid().as_raw();
+        match self.uid {
+            Some(uid) if uid == mine => write!(
+                f,
+                "pid {} (uid {uid}, with privileges this process lacks)",
+                self.pid
+            ),
+            Some(uid) => write!(f, "pid {} (uid {uid}, another user)", self.pid),
+            None => write!(f, "pid {}", self.pid),
         }
     }
 }
@@ -199,9 +238,10 @@ struct Holdings {
     files: Vec<(FileId, Vec<i32>, bool)>,
 }
 
-/// A process's descriptors and mappings could not be read (another user's).
+/// A process's descriptors or mappings could not be read (another user's, or
+/// one with privileges this process lacks); its effective uid if known.
 #[derive(Clone, Copy, Debug)]
-struct Unreadable;
+struct Unreadable(Option<u32>);
 
 /// A [`Scanner`] looks at one process in this many at each scan (and lists
 /// `/proc` again once in this many scans), besides the holders it knows of.
@@ -375,7 +415,7 @@ impl Scanner {
                 }
             }
         }
-        let mut unreadable = 0;
+        let mut unreadable = Vec::new();
         for (pid, seen) in &self.seen {
             match &seen.holdings {
                 Ok(holdings) if !holdings.files.is_empty() => {
@@ -388,7 +428,10 @@ impl Scanner {
                     });
                 }
                 Ok(_) => {}
-                Err(Unreadable) => unreadable += 1,
+                Err(Unreadable(uid)) => unreadable.push(Unexamined {
+                    pid: *pid,
+                    uid: *uid,
+                }),
             }
         }
         if let Some(wanted) = wanted {
@@ -397,7 +440,8 @@ impl Scanner {
         if !self.remember {
             self.seen.clear();
         }
-        if unreadable > 0 {
+        if !unreadable.is_empty() {
+            unreadable.sort_by_key(|u| u.pid);
             scan.blind.push(BlindSpot::Unreadable(unreadable));
         }
         for holders in scan.by_file.values_mut() {
@@ -521,12 +565,18 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
                     continue;
                 };
                 // Follows the magic link to the open file itself, even if unlinked.
-                if let Ok(meta) = std::fs::metadata(fd.path()) {
-                    found.entry((meta.dev(), meta.ino())).or_default().0.push(n);
+                // Listing the directory can be allowed where following its links
+                // is not (a process with privileges this one lacks).
+                match std::fs::metadata(fd.path()) {
+                    Ok(meta) => found.entry((meta.dev(), meta.ino())).or_default().0.push(n),
+                    Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                        return unreadable(pid)
+                    }
+                    Err(_) => {} // closed meanwhile
                 }
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Unreadable),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return unreadable(pid),
         Err(_) => return Ok(Holdings::default()), // gone: it holds nothing any more
     }
     match std::fs::read_to_string(format!("/proc/{pid}/maps")) {
@@ -535,7 +585,7 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
                 found.entry(id).or_default().1 = true;
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(Unreadable),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return unreadable(pid),
         Err(_) => {}
     }
     if found.is_empty() {
@@ -549,6 +599,36 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
             .map(|(id, (fds, mapped))| (id, fds, mapped))
             .collect(),
     })
+}
+
+/// A process whose descriptors or mappings could not be read: unreadable,
+/// unless it is a kernel thread, which has neither (and which only root may look
+/// into).
+fn unreadable(pid: i32) -> Result<Holdings, Unreadable> {
+    if is_kernel_thread(pid) {
+        Ok(Holdings::default())
+    } else {
+        Err(Unreadable(uid_of(pid)))
+    }
+}
+
+/// `PF_KTHREAD` (`include/linux/sched.h`), in the flags of `/proc/PID/stat`.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// Whether `pid` is a kernel thread: the flags field of `/proc/PID/stat` (the
+/// sixth after the command, which is in parentheses and may hold any bytes).
+fn is_kernel_thread(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(close) = stat.iter().rposition(|&b| b == b')') else {
+        return false;
+    };
+    String::from_utf8_lossy(&stat[close + 1..])
+        .split_whitespace()
+        .nth(6)
+        .and_then(|flags| flags.parse::<u64>().ok())
+        .is_some_and(|flags| flags & PF_KTHREAD != 0)
 }
 
 /// The pid `/proc/self` points to.
@@ -692,6 +772,45 @@ impl Drop for Lease<'_> {
         // F_UNLCK releases the lease and wakes any waiting opener.
         unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
     }
+}
+
+/// What the kernel says about an object's other open file descriptions, asked
+/// with a [`Lease`] taken and released at once ([`ask_kernel`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KernelAnswer {
+    /// None exists: no process, in any namespace, had it open or mapped at that
+    /// moment.
+    Unheld,
+    /// One exists: some process has it open or mapped (which, the kernel does not say).
+    Held,
+    /// It would not say, and why: the object could not be opened, is not the one
+    /// expected, or the kernel grants this caller no lease on it (another user's
+    /// object, or a file system without leases).
+    Silent(String),
+}
+
+/// Asks the kernel whether any process holds the object `name` of `kind`, the
+/// file `expected`: opens it as [`remove_unheld`] does (no link followed, no
+/// blocking, nothing mapped), takes a write lease and releases it at once. For
+/// the few microseconds the lease is held, another process's `open` of the object
+/// waits, and a non-blocking one (`mq_open` with `O_NONBLOCK`) fails with `EAGAIN`.
+pub fn ask_kernel(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnswer {
+    let opened = match open_quietly(kind, name, kind.file(name).as_ref()) {
+        Ok(opened) => opened,
+        Err(e) => return KernelAnswer::Silent(format!("it could not be opened ({})", e.desc())),
+    };
+    match nix::sys::stat::fstat(opened.fd()) {
+        Ok(st) if (st.st_dev, st.st_ino) == expected => {}
+        Ok(_) => return KernelAnswer::Silent("it was replaced by another object".into()),
+        Err(e) => return KernelAnswer::Silent(format!("fstat: {}", e.desc())),
+    }
+    let answer = match Lease::take(opened.fd()) {
+        Ok(_released_at_once) => KernelAnswer::Unheld,
+        Err(Errno::EAGAIN | Errno::EBUSY) => KernelAnswer::Held,
+        Err(e) => KernelAnswer::Silent(format!("the kernel granted no lease ({})", e.desc())),
+    };
+    answer
 }
 
 /// What [`remove_unheld`] did.
@@ -845,6 +964,17 @@ fn open_quietly(kind: ObjectKind, name: &Name, path: Option<&PathBuf>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_threads_are_told_apart() {
+        assert!(!is_kernel_thread(std::process::id() as i32));
+        // kthreadd is pid 2 where /proc shows the initial PID namespace.
+        if std::fs::read_to_string("/proc/2/comm").is_ok_and(|c| c.trim() == "kthreadd") {
+            assert!(is_kernel_thread(2));
+        } else {
+            println!("kernel_threads_are_told_apart: kthreadd is not visible here; checked this process only");
+        }
+    }
 
     #[test]
     fn shared_mappings_only() {

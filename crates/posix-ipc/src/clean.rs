@@ -1,11 +1,13 @@
 //! `rm` and `clean`.
 //!
 //! `clean --orphans` lists the objects first, then scans `/proc` (a scan taken
-//! before an object existed could not vouch for it), refuses outright when the
-//! scan could not see every process, and checks each candidate once more right
-//! before removing it: [`remove_unheld`] scans again and asks the kernel for a
-//! lease, which it grants only if no process anywhere has the object open or
-//! mapped, and unlinks while holding it.
+//! before an object existed could not vouch for it). Where the scan could not
+//! see every process and saw no holder, the kernel is asked (a lease taken and
+//! released at once); an object neither can vouch for is left alone, and the
+//! command says why and ends with status 1. Each candidate is checked once more
+//! right before removing it: [`remove_unheld`] scans again and asks the kernel
+//! for a lease, which it grants only if no process anywhere has the object open
+//! or mapped, and unlinks while holding it.
 
 use clap::CommandFactory;
 use ipc_core::Errno;
@@ -69,26 +71,23 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
     if let Some(why) = &inventory.queues_unavailable {
         eprintln!("posix-ipc: message queues not examined: {why}");
     }
-    if args.orphans && !inventory.scan.is_complete() {
-        let why: Vec<String> = inventory
-            .scan
-            .blind_spots()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        return Err(Failure::Other(format!(
-            "cannot tell orphans here, so nothing was removed: {}{}",
-            why.join("; "),
-            hint(&inventory.scan)
-        )));
-    }
     let mut removed = 0;
     let mut failed = 0;
+    let mut unknown = 0;
     for object in &inventory.objects {
+        let shown = object.shown_name();
         if args.orphans && object.orphan != Some(true) {
+            if object.unseen_holder {
+                let blind = blind_spots(&inventory.scan);
+                eprintln!(
+                    "posix-ipc: kept {shown}: the kernel says a process has it open or mapped, one this scan cannot see: {}",
+                    blind.join("; ")
+                );
+            } else if object.orphan.is_none() {
+                unknown += 1;
+            }
             continue;
         }
-        let shown = object.shown_name();
         let Some(name) = object.call_name() else {
             continue;
         };
@@ -134,13 +133,33 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
         let objects = crate::columns::plural(removed as i64, "object", "objects");
         eprintln!("posix-ipc: {removed} {objects} removed");
     }
-    match failed {
-        0 => Ok(()),
-        n => Err(Failure::Other(format!(
+    let could_not = |n: usize| {
+        format!(
             "{n} {} could not be removed",
             crate::columns::plural(n as i64, "object", "objects")
-        ))),
+        )
+    };
+    if unknown == 0 {
+        return match failed {
+            0 => Ok(()),
+            n => Err(Failure::Other(could_not(n))),
+        };
     }
+    if failed > 0 {
+        eprintln!("posix-ipc: {}", could_not(failed));
+    }
+    let why = blind_spots(&inventory.scan);
+    Err(Failure::Other(format!(
+        "left {unknown} {} alone: no holder was seen, but {}, and the kernel would not say (it grants a lease only on an object one owns){}",
+        crate::columns::plural(unknown as i64, "object", "objects"),
+        why.join("; "),
+        hint(&inventory.scan)
+    )))
+}
+
+/// What the scan could not see, one phrase each.
+fn blind_spots(scan: &crate::holders::Scan) -> Vec<String> {
+    scan.blind_spots().iter().map(ToString::to_string).collect()
 }
 
 /// What to do about a scan with blind spots.

@@ -95,8 +95,9 @@ pub struct JsonArg {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Take this PID namespace's processes as all there are (inside a container
-    /// whose IPC namespace and /dev/shm are its own). Without it, a nested PID
-    /// namespace makes "no holder seen" unknowable, so nothing is called an orphan.
+    /// whose IPC namespace and /dev/shm are its own). Without it, in a nested PID
+    /// namespace "no holder seen" proves nothing: only the kernel's lease can call
+    /// an object an orphan.
     #[arg(long)]
     pub trust_pid_namespace: bool,
 }

@@ -5,7 +5,8 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::Serializer;
 
 pub use ipc_core::holders::{
-    remove_unheld, FileId, Holder, Removal, Scan, ScanOptions, ScanStats, Scanner,
+    ask_kernel, remove_unheld, FileId, Holder, KernelAnswer, Removal, Scan, ScanOptions, ScanStats,
+    Scanner,
 };
 
 /// Serialises holders as `[{"pid", "uid", "user", "command", "fds", "mapped"}]`.

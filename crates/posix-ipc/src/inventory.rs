@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use ipc_core::{Access, Creation, MessageQueue, MqOptions, Name};
 use serde::Serialize;
 
-use crate::holders::{serialize_holders, FileId, Holder, Scan, ScanOptions};
+use crate::holders::{
+    ask_kernel, serialize_holders, FileId, Holder, KernelAnswer, Scan, ScanOptions,
+};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
 use crate::render::escape_name;
 use ipc_core::ObjectKind;
@@ -65,9 +67,14 @@ pub struct Object {
     pub queued_bytes: Option<u64>,
     /// Processes holding it open or mapped (this command excluded).
     pub holders: Vec<Holder>,
-    /// No process holds it: it lives on only by kernel persistence. `None` when
-    /// the scan of `/proc` could not see every process (see `ls` on stderr).
+    /// No process holds it: it lives on only by kernel persistence. Where the
+    /// scan of `/proc` could not see every process and saw no holder, the kernel
+    /// is asked ([`ask_kernel`]); `None` when it would not say either (see `ls` on
+    /// stderr).
     pub orphan: Option<bool>,
+    /// The kernel says a process holds it, though the scan saw none: a process
+    /// this one cannot see.
+    pub unseen_holder: bool,
     /// What is odd about it: not a regular file, a malformed semaphore, a name no
     /// call can open. Empty for an ordinary object.
     pub odd: Vec<String>,
@@ -122,6 +129,9 @@ impl Serialize for Object {
         }
         map.serialize_entry("holders", &Holders(&self.holders))?;
         map.serialize_entry("orphan", &self.orphan)?;
+        if self.unseen_holder {
+            map.serialize_entry("unseen_holder", &true)?;
+        }
         if !self.odd.is_empty() {
             map.serialize_entry("odd", &self.odd)?;
         }
@@ -167,6 +177,7 @@ impl Object {
             queued_bytes: None,
             holders: Vec::new(),
             orphan: None,
+            unseen_holder: false,
             odd: Vec::new(),
             id: (meta.dev(), meta.ino()),
             regular: meta.file_type().is_file(),
@@ -230,6 +241,7 @@ pub fn collect(kind: Option<ObjectKind>, prefix: &[u8], options: ScanOptions) ->
     let scan = Scan::take(options);
     for object in &mut objects {
         set_holders(object, &scan);
+        ask_kernel_if_unsure(object);
     }
     Inventory {
         objects,
@@ -330,6 +342,7 @@ pub fn lookup(name: &Name, kind: Option<ObjectKind>, options: ScanOptions) -> Ve
     let scan = Scan::take(options);
     for object in &mut found {
         set_holders(object, &scan);
+        ask_kernel_if_unsure(object);
     }
     found
 }
@@ -588,6 +601,26 @@ pub fn set_holders(object: &mut Object, scan: &Scan) {
     } else {
         None
     };
+}
+
+/// Where the scan saw no holder but could not see every process, asks the kernel
+/// (a lease taken and released at once): it knows whether any process anywhere
+/// has the object open or mapped, though not which.
+pub fn ask_kernel_if_unsure(object: &mut Object) {
+    if object.orphan.is_some() || !object.regular {
+        return;
+    }
+    let Some(name) = object.call_name() else {
+        return;
+    };
+    match ask_kernel(object.kind, &name, object.id) {
+        KernelAnswer::Unheld => object.orphan = Some(true),
+        KernelAnswer::Held => {
+            object.orphan = Some(false);
+            object.unseen_holder = true;
+        }
+        _ => {}
+    }
 }
 
 /// Opens a queue read-only and non-blocking, only to look at it.

@@ -110,6 +110,9 @@ pub fn holders_cell(object: &Object) -> String {
     if object.holders.is_empty() {
         return match object.orphan {
             Some(true) => "none (orphan)".to_owned(),
+            Some(false) if object.unseen_holder => {
+                "unseen (the kernel says a process has it open or mapped)".to_owned()
+            }
             _ => "none seen (not every process could be seen)".to_owned(),
         };
     }

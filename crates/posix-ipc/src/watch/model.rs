@@ -1,11 +1,11 @@
 //! What `watch` sees: a snapshot of the objects and their holders at each
 //! refresh, and the events that turn one snapshot into the next.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::holders::{FileId, Holder, ScanOptions, ScanStats, Scanner};
-use crate::inventory::{list, set_holders, Object, Owners};
+use crate::inventory::{ask_kernel_if_unsure, list, set_holders, Object, Owners};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
 use ipc_core::ObjectKind;
 
@@ -37,7 +37,15 @@ pub struct Session {
     options: ScanOptions,
     /// Owners' names, looked up once per uid for the whole session.
     owners: Owners,
+    /// The kernel's last word on objects the scan could not vouch for: when it
+    /// was asked, and what it said (`orphan`, `unseen_holder`).
+    kernel: HashMap<FileId, (Instant, Option<bool>, bool)>,
 }
+
+/// How long the kernel's word on an object stands before it is asked again
+/// (each asking holds a lease for microseconds, during which another process's
+/// `open` of the object waits).
+const KERNEL_ASKED_EVERY: Duration = Duration::from_secs(1);
 
 impl Session {
     /// Watches objects of `kind` (all if `None`) whose names start with `prefix`.
@@ -52,6 +60,7 @@ impl Session {
             scanner: Scanner::new(),
             options,
             owners: Owners::default(),
+            kernel: HashMap::new(),
         }
     }
 
@@ -72,7 +81,9 @@ impl Session {
         let scan = self.scanner.scan(self.options, Some(&ids));
         for object in &mut objects {
             set_holders(object, &scan);
+            self.ask_kernel_if_unsure(object);
         }
+        self.kernel.retain(|id, _| ids.contains(id));
         let stats = self.scanner.stats();
         Snapshot {
             objects,
@@ -81,6 +92,30 @@ impl Session {
             taken,
             cost: started.elapsed(),
             scan: stats,
+        }
+    }
+}
+
+impl Session {
+    /// As [`ask_kernel_if_unsure`], at most once per [`KERNEL_ASKED_EVERY`] for
+    /// each object.
+    fn ask_kernel_if_unsure(&mut self, object: &mut Object) {
+        if object.orphan.is_some() {
+            self.kernel.remove(&object.id);
+            return;
+        }
+        match self.kernel.get(&object.id) {
+            Some(&(asked, orphan, unseen)) if asked.elapsed() < KERNEL_ASKED_EVERY => {
+                object.orphan = orphan;
+                object.unseen_holder = unseen;
+            }
+            _ => {
+                ask_kernel_if_unsure(object);
+                self.kernel.insert(
+                    object.id,
+                    (Instant::now(), object.orphan, object.unseen_holder),
+                );
+            }
         }
     }
 }

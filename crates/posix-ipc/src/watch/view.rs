@@ -230,7 +230,7 @@ impl View {
         if !now.blind_spots.is_empty() {
             notes.push(
                 Line::from(format!(
-                    "holders may be missing (orphan: unknown): {}",
+                    "holders may be missing (where none is seen, the kernel says whether any process holds it): {}",
                     now.blind_spots.join("; ")
                 ))
                 .yellow(),
@@ -289,7 +289,9 @@ impl View {
                 Some(false) => "no",
                 None => "unknown",
             };
-            let holders = if o.holders.is_empty() {
+            let holders = if o.unseen_holder {
+                "unseen".to_owned()
+            } else if o.holders.is_empty() {
                 "-".to_owned()
             } else {
                 holders_cell(o)
