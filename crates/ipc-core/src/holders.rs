@@ -795,9 +795,16 @@ pub enum KernelAnswer {
 /// blocking, nothing mapped), takes a write lease and releases it at once. For
 /// the few microseconds the lease is held, another process's `open` of the object
 /// waits, and a non-blocking one (`mq_open` with `O_NONBLOCK`) fails with `EAGAIN`.
+///
+/// The opening itself fails with `EAGAIN` when another open file description
+/// holds a lease on the object: that is an answer too, [`KernelAnswer::Held`].
+/// The description may be in no process's descriptor table (sent over a unix
+/// socket and closed, the lease going with it), where `/proc` cannot see it.
 pub fn ask_kernel(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnswer {
     let opened = match open_quietly(kind, name, kind.file(name).as_ref()) {
         Ok(opened) => opened,
+        // Another open file description holds a lease on it, so it is open.
+        Err(Errno::EAGAIN) => return KernelAnswer::Held,
         Err(e) => return KernelAnswer::Silent(format!("it could not be opened ({})", e.desc())),
     };
     match nix::sys::stat::fstat(opened.fd()) {
@@ -808,6 +815,9 @@ pub fn ask_kernel(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnsw
     let answer = match Lease::take(opened.fd()) {
         Ok(_released_at_once) => KernelAnswer::Unheld,
         Err(Errno::EAGAIN | Errno::EBUSY) => KernelAnswer::Held,
+        Err(Errno::EACCES) => KernelAnswer::Silent(
+            "the kernel grants a lease only to the object's owner or with CAP_LEASE".into(),
+        ),
         Err(e) => KernelAnswer::Silent(format!("the kernel granted no lease ({})", e.desc())),
     };
     answer
@@ -855,7 +865,8 @@ impl Opened {
 /// given) and a regular file, scans `/proc` for holders, takes a [`Lease`] and
 /// unlinks it while holding the lease. Where the kernel grants no lease for a
 /// reason other than a holder, the `/proc` scan alone decides, and only if it has no
-/// blind spot. Never maps anything.
+/// blind spot; an open refused with `EAGAIN` (another open file description holds
+/// a lease, see [`ask_kernel`]) keeps the object. Never maps anything.
 pub fn remove_unheld(
     kind: ObjectKind,
     name: &Name,
@@ -875,6 +886,8 @@ pub fn remove_unheld(
     let opened = match open_quietly(kind, name, path.as_ref()) {
         Ok(opened) => Some(opened),
         Err(Errno::ENOENT) => return Removal::Gone,
+        // Another open file description holds a lease on it (`ask_kernel`).
+        Err(Errno::EAGAIN) => return Removal::HeldUnseen,
         Err(_) => None, // no lease without a descriptor: /proc alone decides
     };
     let id = match &opened {

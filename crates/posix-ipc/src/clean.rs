@@ -76,25 +76,30 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
     let mut unknown = 0;
     for object in &inventory.objects {
         let shown = object.shown_name();
+        if !object.regular {
+            // No object at all (a directory, a pipe, a link): never a candidate.
+            eprintln!("posix-ipc: left {shown} alone: {}", object.odd.join("; "));
+            continue;
+        }
         if args.orphans && object.orphan != Some(true) {
             if object.unseen_holder {
-                let blind = blind_spots(&inventory.scan);
                 eprintln!(
-                    "posix-ipc: kept {shown}: the kernel says a process has it open or mapped, one this scan cannot see: {}",
-                    blind.join("; ")
+                    "posix-ipc: kept {shown}: the kernel says it is open or mapped, {}",
+                    unseen_where(&inventory.scan)
                 );
             } else if object.orphan.is_none() {
                 unknown += 1;
+                let why = object
+                    .kernel_silent
+                    .as_deref()
+                    .unwrap_or("it was not asked");
+                eprintln!("posix-ipc: left {shown} alone: no holder was seen, and the kernel would not say: {why}");
             }
             continue;
         }
         let Some(name) = object.call_name() else {
             continue;
         };
-        if !object.regular {
-            eprintln!("posix-ipc: left {shown} alone: {}", object.odd.join("; "));
-            continue;
-        }
         let line = |verb: &str| format!("{verb} {} {shown}\n", object.kind.noun());
         if args.dry_run {
             out(line("would remove").as_bytes());
@@ -150,7 +155,7 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
     }
     let why = blind_spots(&inventory.scan);
     Err(Failure::Other(format!(
-        "left {unknown} {} alone: no holder was seen, but {}, and the kernel would not say (it grants a lease only on an object one owns){}",
+        "left {unknown} {} alone: no holder was seen, but {}, and the kernel would not say (see above){}",
         crate::columns::plural(unknown as i64, "object", "objects"),
         why.join("; "),
         hint(&inventory.scan)
@@ -160,6 +165,18 @@ pub fn clean(args: CleanArgs) -> Result<(), Failure> {
 /// What the scan could not see, one phrase each.
 fn blind_spots(scan: &crate::holders::Scan) -> Vec<String> {
     scan.blind_spots().iter().map(ToString::to_string).collect()
+}
+
+/// Where the holder the kernel reports is, as this scan could not see it.
+fn unseen_where(scan: &crate::holders::Scan) -> String {
+    if scan.is_complete() {
+        "though no process shows it: a descriptor in flight over a unix socket, or one only the kernel holds".into()
+    } else {
+        format!(
+            "by a process this scan cannot see: {}",
+            blind_spots(scan).join("; ")
+        )
+    }
 }
 
 /// What to do about a scan with blind spots.
@@ -186,7 +203,7 @@ fn why_kept(kept: &Removal, object: &Object) -> String {
             format!("it is held now, by {}", who.join(", "))
         }
         Removal::HeldUnseen => {
-            "the kernel says a process has it open or mapped (one this scan cannot see)".into()
+            "the kernel says it is open or mapped (by a process this scan cannot see, or a descriptor no process shows)".into()
         }
         Removal::Unsure(why) => format!("cannot tell whether a process holds it: {why}"),
         Removal::Removed { .. } | Removal::Gone => {

@@ -68,13 +68,17 @@ pub struct Object {
     /// Processes holding it open or mapped (this command excluded).
     pub holders: Vec<Holder>,
     /// No process holds it: it lives on only by kernel persistence. Where the
-    /// scan of `/proc` could not see every process and saw no holder, the kernel
-    /// is asked ([`ask_kernel`]); `None` when it would not say either (see `ls` on
-    /// stderr).
+    /// scan of `/proc` saw no holder, the kernel is asked ([`ask_kernel`]), which
+    /// also sees what `/proc` cannot (a process this one cannot examine, a
+    /// descriptor in flight over a socket); `None` when the scan could not see
+    /// every process and the kernel would not say either (see `ls` on stderr).
     pub orphan: Option<bool>,
-    /// The kernel says a process holds it, though the scan saw none: a process
-    /// this one cannot see.
+    /// The kernel says it is held, though the scan saw no holder: by a process
+    /// this one cannot see, or by a descriptor no process shows.
     pub unseen_holder: bool,
+    /// Why the kernel would not say whether it is held, when it was asked and
+    /// the scan could not tell either (`orphan` is `None`).
+    pub kernel_silent: Option<String>,
     /// What is odd about it: not a regular file, a malformed semaphore, a name no
     /// call can open. Empty for an ordinary object.
     pub odd: Vec<String>,
@@ -178,6 +182,7 @@ impl Object {
             holders: Vec::new(),
             orphan: None,
             unseen_holder: false,
+            kernel_silent: None,
             odd: Vec::new(),
             id: (meta.dev(), meta.ino()),
             regular: meta.file_type().is_file(),
@@ -241,7 +246,7 @@ pub fn collect(kind: Option<ObjectKind>, prefix: &[u8], options: ScanOptions) ->
     let scan = Scan::take(options);
     for object in &mut objects {
         set_holders(object, &scan);
-        ask_kernel_if_unsure(object);
+        ask_kernel_if_no_holder_seen(object);
     }
     Inventory {
         objects,
@@ -342,7 +347,7 @@ pub fn lookup(name: &Name, kind: Option<ObjectKind>, options: ScanOptions) -> Ve
     let scan = Scan::take(options);
     for object in &mut found {
         set_holders(object, &scan);
-        ask_kernel_if_unsure(object);
+        ask_kernel_if_no_holder_seen(object);
     }
     found
 }
@@ -603,23 +608,40 @@ pub fn set_holders(object: &mut Object, scan: &Scan) {
     };
 }
 
-/// Where the scan saw no holder but could not see every process, asks the kernel
-/// (a lease taken and released at once): it knows whether any process anywhere
-/// has the object open or mapped, though not which.
-pub fn ask_kernel_if_unsure(object: &mut Object) {
-    if object.orphan.is_some() || !object.regular {
-        return;
+/// Where the scan saw no holder, asks the kernel (a lease taken and released at
+/// once): it knows whether any process anywhere has the object open or mapped,
+/// though not which.
+pub fn ask_kernel_if_no_holder_seen(object: &mut Object) {
+    if let Some(answer) = kernel_answer(object) {
+        object.take_kernel_answer(&answer);
     }
-    let Some(name) = object.call_name() else {
-        return;
-    };
-    match ask_kernel(object.kind, &name, object.id) {
-        KernelAnswer::Unheld => object.orphan = Some(true),
-        KernelAnswer::Held => {
-            object.orphan = Some(false);
-            object.unseen_holder = true;
+}
+
+/// The kernel's answer for an object whose scan saw no holder; `None` if it is
+/// not asked (a holder was seen, or it is no regular file, or no call can open
+/// its name).
+pub fn kernel_answer(object: &Object) -> Option<KernelAnswer> {
+    if object.orphan == Some(false) || !object.regular {
+        return None;
+    }
+    Some(ask_kernel(object.kind, &object.call_name()?, object.id))
+}
+
+impl Object {
+    /// Takes the kernel's word on an object whose scan saw no holder. Where the
+    /// kernel will not say, what the scan says stands.
+    pub fn take_kernel_answer(&mut self, answer: &KernelAnswer) {
+        match answer {
+            KernelAnswer::Unheld => self.orphan = Some(true),
+            KernelAnswer::Held => {
+                self.orphan = Some(false);
+                self.unseen_holder = true;
+            }
+            KernelAnswer::Silent(why) if self.orphan.is_none() => {
+                self.kernel_silent = Some(why.clone());
+            }
+            _ => {}
         }
-        _ => {}
     }
 }
 

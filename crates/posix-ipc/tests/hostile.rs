@@ -491,6 +491,13 @@ fn the_kernel_tells_orphans_that_a_hidepid_proc_cannot() {
         stderr.contains("left 1 object alone") && stderr.contains("hidepid"),
         "{stderr}"
     );
+    // Which object, and the kernel's own reason.
+    let other_name = other.file_name().unwrap().to_str().unwrap();
+    assert!(
+        stderr.contains(&format!("left /{other_name} alone: no holder was seen"))
+            && stderr.contains("lease only to the object's owner"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_file(&own);
     let _ = std::fs::remove_file(&other);
 }
@@ -536,6 +543,74 @@ fn an_ordinary_user_never_removes_what_another_user_holds() {
     );
     assert!(stderr.contains("kept"), "{stderr}");
     let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_leased_descriptor_in_flight_keeps_its_object() {
+    if !can_isolate("a_leased_descriptor_in_flight_keeps_its_object") {
+        return;
+    }
+    // This process leases the object, sends its only descriptor over a socket
+    // and closes it: no process shows it in /proc, but the open file description
+    // lives on in flight, lease and all, so any non-blocking open of the object
+    // fails with EAGAIN and no lease can be had to check it.
+    let path = object_of("inflight", 0);
+    let name = format!("/{}", path.file_name().unwrap().to_str().unwrap());
+    let (tx, _rx) = std::os::unix::net::UnixDatagram::pair().unwrap();
+    {
+        use std::os::fd::{AsFd, AsRawFd};
+        let file = std::fs::File::open(&path).unwrap();
+        let lease = ipc_core::holders::Lease::take(file.as_fd()).unwrap();
+        std::mem::forget(lease); // the lease goes with the open file description
+        let fds = [file.as_raw_fd()];
+        nix::sys::socket::sendmsg::<()>(
+            tx.as_raw_fd(),
+            &[std::io::IoSlice::new(b"x")],
+            &[nix::sys::socket::ControlMessage::ScmRights(&fds)],
+            nix::sys::socket::MsgFlags::empty(),
+            None,
+        )
+        .unwrap();
+    }
+    for trust in ["--trust-pid-namespace", ""] {
+        let out = sh(&format!(
+            "\"$B\" clean --orphans {trust} --prefix {name}; \"$B\" ls {trust} --json --prefix {name}"
+        ));
+        let stderr = text(&out.stderr);
+        assert!(path.exists(), "removed an object held in flight: {stderr}");
+        assert!(stderr.contains("kept"), "{trust}: {stderr}");
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            listed[0]["orphan"],
+            serde_json::Value::Bool(false),
+            "{listed}"
+        );
+    }
+    drop(tx);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_directory_named_like_an_object_is_no_unknown_orphan() {
+    if !can_isolate("a_directory_named_like_an_object_is_no_unknown_orphan") {
+        return;
+    }
+    // A nested PID namespace: no orphan without the kernel's word. A directory
+    // (anyone can make one in /dev/shm) is no object: it is left alone, as with a
+    // complete scan, and does not make `clean --orphans` fail.
+    let prefix = format!("/hostile_{}_dir", std::process::id());
+    let dir = shm(&prefix.as_bytes()[1..]);
+    std::fs::create_dir(&dir).unwrap();
+    let orphan = object_of("dir_orphan", 0);
+    let out = sh(&format!(
+        "unshare -pf --mount-proc \"$B\" clean --orphans --prefix {prefix}"
+    ));
+    let stderr = text(&out.stderr);
+    assert!(dir.exists() && !orphan.exists(), "{stderr}");
+    assert!(stderr.contains("a directory, not an object"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let _ = std::fs::remove_dir(&dir);
+    let _ = std::fs::remove_file(&orphan);
 }
 
 #[test]

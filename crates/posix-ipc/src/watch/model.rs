@@ -4,8 +4,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::holders::KernelAnswer;
 use crate::holders::{FileId, Holder, ScanOptions, ScanStats, Scanner};
-use crate::inventory::{ask_kernel_if_unsure, list, set_holders, Object, Owners};
+use crate::inventory::{kernel_answer, list, set_holders, Object, Owners};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
 use ipc_core::ObjectKind;
 
@@ -37,9 +38,9 @@ pub struct Session {
     options: ScanOptions,
     /// Owners' names, looked up once per uid for the whole session.
     owners: Owners,
-    /// The kernel's last word on objects the scan could not vouch for: when it
-    /// was asked, and what it said (`orphan`, `unseen_holder`).
-    kernel: HashMap<FileId, (Instant, Option<bool>, bool)>,
+    /// The kernel's last word on objects the scan saw no holder of: when it was
+    /// asked, and what it said.
+    kernel: HashMap<FileId, (Instant, KernelAnswer)>,
 }
 
 /// How long the kernel's word on an object stands before it is asked again
@@ -81,7 +82,7 @@ impl Session {
         let scan = self.scanner.scan(self.options, Some(&ids));
         for object in &mut objects {
             set_holders(object, &scan);
-            self.ask_kernel_if_unsure(object);
+            self.ask_kernel_if_no_holder_seen(object);
         }
         self.kernel.retain(|id, _| ids.contains(id));
         let stats = self.scanner.stats();
@@ -97,24 +98,22 @@ impl Session {
 }
 
 impl Session {
-    /// As [`ask_kernel_if_unsure`], at most once per [`KERNEL_ASKED_EVERY`] for
-    /// each object.
-    fn ask_kernel_if_unsure(&mut self, object: &mut Object) {
-        if object.orphan.is_some() {
-            self.kernel.remove(&object.id);
-            return;
-        }
-        match self.kernel.get(&object.id) {
-            Some(&(asked, orphan, unseen)) if asked.elapsed() < KERNEL_ASKED_EVERY => {
-                object.orphan = orphan;
-                object.unseen_holder = unseen;
+    /// As [`crate::inventory::ask_kernel_if_no_holder_seen`], at most once per
+    /// [`KERNEL_ASKED_EVERY`] for each object.
+    fn ask_kernel_if_no_holder_seen(&mut self, object: &mut Object) {
+        if let Some((asked, answer)) = self.kernel.get(&object.id) {
+            if object.orphan != Some(false) && asked.elapsed() < KERNEL_ASKED_EVERY {
+                object.take_kernel_answer(answer);
+                return;
             }
-            _ => {
-                ask_kernel_if_unsure(object);
-                self.kernel.insert(
-                    object.id,
-                    (Instant::now(), object.orphan, object.unseen_holder),
-                );
+        }
+        match kernel_answer(object) {
+            Some(answer) => {
+                object.take_kernel_answer(&answer);
+                self.kernel.insert(object.id, (Instant::now(), answer));
+            }
+            None => {
+                self.kernel.remove(&object.id);
             }
         }
     }
