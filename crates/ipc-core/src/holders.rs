@@ -800,7 +800,31 @@ pub enum KernelAnswer {
 /// holds a lease on the object: that is an answer too, [`KernelAnswer::Held`].
 /// The description may be in no process's descriptor table (sent over a unix
 /// socket and closed, the lease going with it), where `/proc` cannot see it.
+///
+/// Another process asking the same question at the same moment holds the object
+/// for the microseconds it asks: a "held" answer is asked again, 200 µs later,
+/// up to three times in all.
 pub fn ask_kernel(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnswer {
+    let mut answer = ask_kernel_once(kind, name, expected);
+    for _ in 1..ASKINGS {
+        if answer != KernelAnswer::Held {
+            break;
+        }
+        std::thread::sleep(ASKED_AGAIN_AFTER);
+        answer = ask_kernel_once(kind, name, expected);
+    }
+    answer
+}
+
+/// How many times [`ask_kernel`] asks before it believes "held".
+const ASKINGS: usize = 3;
+
+/// How long [`ask_kernel`] waits before asking again: many times the few
+/// microseconds another asker holds the object.
+const ASKED_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// One asking of [`ask_kernel`].
+fn ask_kernel_once(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnswer {
     let opened = match open_quietly(kind, name, kind.file(name).as_ref()) {
         Ok(opened) => opened,
         // Another open file description holds a lease on it, so it is open.

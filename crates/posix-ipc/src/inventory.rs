@@ -497,7 +497,9 @@ fn read_semaphore(object: &mut Object, path: &Path) {
 /// `O_NOFOLLOW | O_NONBLOCK`, checked with `fstat` to be a regular file of exactly
 /// `sizeof(sem_t)` bytes (and, with `id`, still that file), its value word read
 /// with `pread`. `Ok(None)`: it could not be opened for a reason that is no
-/// oddity of the file (permission, or it is gone); `Err`: what is odd about it,
+/// oddity of the file (permission, or it is gone; with `id`, a listing, also
+/// someone's lease on it, which a command about to `sem_open` it is told of rather
+/// than wait for); `Err`: what is odd about it,
 /// such as a 0-byte file, which `sem_open` would map and its first use fault on.
 ///
 /// The layout is glibc's `struct new_sem` (nptl/semaphoreP.h, internaltypes.h):
@@ -518,6 +520,8 @@ pub fn semaphore_file(path: &Path, id: Option<FileId>) -> Result<Option<u32>, St
         {
             return Ok(None)
         }
+        // Someone holds a lease on it: nothing odd about the file, for a listing.
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && id.is_some() => return Ok(None),
         Err(e) => return Err(format!("cannot be opened: {e}")),
     };
     let Ok(meta) = file.metadata() else {

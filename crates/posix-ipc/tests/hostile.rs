@@ -614,6 +614,41 @@ fn a_directory_named_like_an_object_is_no_unknown_orphan() {
 }
 
 #[test]
+fn an_owners_lease_on_a_semaphore_is_no_oddity() {
+    // This process owns a semaphore file and holds a lease on it: every
+    // non-blocking open of it fails with EAGAIN until the lease is released.
+    let tag = format!("hostile_{}_leased", std::process::id());
+    let path = shm(format!("sem.{tag}").as_bytes());
+    std::fs::write(&path, [0u8; 32]).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let lease = ipc_core::holders::Lease::take(std::os::fd::AsFd::as_fd(&file));
+    if lease.is_err() {
+        println!("an_owners_lease_on_a_semaphore_is_no_oddity: skipped: no lease here ({lease:?})");
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
+    let out = run(&[
+        "ls",
+        "--json",
+        "--type",
+        "sem",
+        "--prefix",
+        &format!("/{tag}"),
+    ]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["odd"], serde_json::Value::Null, "{listed}");
+    assert_eq!(
+        listed[0]["orphan"],
+        serde_json::Value::Bool(false),
+        "{listed}"
+    );
+    drop(lease);
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
 fn a_racing_creator_loses_no_object() {
     if !can_isolate("a_racing_creator_loses_no_object") {
         return;
