@@ -802,8 +802,8 @@ pub enum KernelAnswer {
 /// socket and closed, the lease going with it), where `/proc` cannot see it.
 ///
 /// Another process asking the same question at the same moment holds the object
-/// for the microseconds it asks: a "held" answer is asked again, 200 µs later,
-/// up to three times in all.
+/// for the microseconds it asks: a "held" answer is asked again once, 100 µs
+/// later (which an object held by a process this one cannot see costs each time).
 pub fn ask_kernel(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnswer {
     let mut answer = ask_kernel_once(kind, name, expected);
     for _ in 1..ASKINGS {
@@ -817,11 +817,11 @@ pub fn ask_kernel(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnsw
 }
 
 /// How many times [`ask_kernel`] asks before it believes "held".
-const ASKINGS: usize = 3;
+const ASKINGS: usize = 2;
 
 /// How long [`ask_kernel`] waits before asking again: many times the few
 /// microseconds another asker holds the object.
-const ASKED_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_micros(200);
+const ASKED_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// One asking of [`ask_kernel`].
 fn ask_kernel_once(kind: ObjectKind, name: &Name, expected: FileId) -> KernelAnswer {

@@ -1,10 +1,10 @@
 //! `rm` and `clean`.
 //!
 //! `clean --orphans` lists the objects first, then scans `/proc` (a scan taken
-//! before an object existed could not vouch for it). Where the scan could not
-//! see every process and saw no holder, the kernel is asked (a lease taken and
-//! released at once); an object neither can vouch for is left alone, and the
-//! command says why and ends with status 1. Each candidate is checked once more
+//! before an object existed could not vouch for it). Where the scan saw no
+//! holder, the kernel is asked (a lease taken and released at once); an object
+//! neither can vouch for is left alone, and the command says why and ends with
+//! status 1. Each candidate is checked once more
 //! right before removing it: [`remove_unheld`] scans again and asks the kernel
 //! for a lease, which it grants only if no process anywhere has the object open
 //! or mapped, and unlinks while holding it.
