@@ -149,7 +149,7 @@ pub struct Unexamined {
 }
 
 impl fmt::Display for Unexamined {
-    /// `pid 1 (uid 0, more privileged than this process)` or
+    /// `pid 1 (uid 0, with privileges this process lacks)` or
     /// `pid 812 (uid 1001, another user)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mine = nix::unistd::geteuid().as_raw();

@@ -111,7 +111,7 @@ pub fn holders_cell(object: &Object) -> String {
         return match object.orphan {
             Some(true) => "none (orphan)".to_owned(),
             Some(false) if object.unseen_holder => {
-                "unseen (the kernel says a process has it open or mapped)".to_owned()
+                "unseen (the kernel says it is open or mapped)".to_owned()
             }
             _ => "none seen (not every process could be seen)".to_owned(),
         };
