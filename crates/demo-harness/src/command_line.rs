@@ -1,7 +1,7 @@
 //! What a class expects of a command-line program: `--version`, `--steps` (and the
 //! steps at the end of `--help`), a `--step` that reads a bounded line however
-//! endless its input, and signals ignored at start (`nohup`, a script's `cmd &`)
-//! that stay ignored.
+//! endless its input, signals ignored at start (`nohup`, a script's `cmd &`)
+//! that stay ignored, and a `--trace` file that cannot be written said so.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -191,6 +191,27 @@ pub fn assert_ignored_signals_stay_ignored(demo: &Demo, transcript: &[u8]) {
         String::from_utf8_lossy(transcript)
     );
     assert!(live_members(pgid).is_empty(), "processes left");
+    if demo.name() != "excl_demo" {
+        demo.objects().assert_none_left();
+    }
+}
+
+/// `--trace /dev/full`: the run itself is the plain one (same stdout), but the
+/// trace asked for could not be written, which the demo says on stderr, with the
+/// error, ending with status 1 instead of 0.
+pub fn assert_unwritable_trace_is_reported(demo: &Demo, transcript: &[u8]) {
+    let out = demo.run(&["--trace", "/dev/full"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(transcript),
+        "stderr: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("--trace /dev/full: No space left on device"),
+        "stderr: {stderr}"
+    );
     if demo.name() != "excl_demo" {
         demo.objects().assert_none_left();
     }

@@ -83,5 +83,11 @@ macro_rules! command_line_tests {
             let _lock = DEMO.lock();
             $crate::command_line::assert_ignored_signals_stay_ignored(&DEMO, $transcript);
         }
+
+        #[test]
+        fn a_trace_that_cannot_be_written_is_reported() {
+            let _lock = DEMO.lock();
+            $crate::command_line::assert_unwritable_trace_is_reported(&DEMO, $transcript);
+        }
     };
 }

@@ -80,6 +80,9 @@ impl Failure {
             errln!("cleanup: {leftover}");
         }
         ipc_core::explain::exit(1);
+        if let Some(lost) = ipc_core::explain::trace_lost() {
+            errln!("{}: --trace: {lost}", program());
+        }
         std::process::exit(1)
     }
 }

@@ -67,4 +67,9 @@ fn run(
         failure.exit();
     }
     ipc_core::explain::exit(0);
+    if let (Some(file), Some(lost)) = (&cli.trace, ipc_core::explain::trace_lost()) {
+        // The run did what it shows, but the trace asked for is incomplete.
+        errln!("{}: --trace {}: {lost}", usage.name, file.display());
+        std::process::exit(1);
+    }
 }

@@ -49,7 +49,7 @@ use nix::fcntl::OFlag;
 
 use crate::error::strerror;
 
-pub use trace::trace_to;
+pub use trace::{trace_lost, trace_to, TraceLost};
 
 static ON: AtomicBool = AtomicBool::new(false);
 static FIRST_PID: AtomicI32 = AtomicI32::new(0);
@@ -217,20 +217,25 @@ pub(crate) fn unlink_in_handler(path: &[u8], rc: libc::c_int, errno: libc::c_int
         0 => writeln!(line, "\") = 0"),
         _ => writeln!(line, "\") = -1 {:?}", Errno::from_raw(errno)),
     };
-    write_all(libc::STDERR_FILENO, line.as_bytes());
+    // Narration on a full or closed stderr is lost, as eprintln's would be.
+    let _ = write_all(libc::STDERR_FILENO, line.as_bytes());
 }
 
 /// Writes all of `bytes` to `fd` with `write` (async-signal-safe), giving up
 /// on an error.
-fn write_all(fd: libc::c_int, mut bytes: &[u8]) {
+fn write_all(fd: libc::c_int, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
         // SAFETY: `bytes` is readable for its length; write is async-signal-safe.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
-        if n <= 0 {
-            return;
+        match n {
+            // Reading errno is async-signal-safe.
+            ..0 if Errno::last() == Errno::EINTR => continue,
+            ..0 => return Err(Errno::last()),
+            0 => return Err(Errno::EIO),
+            _ => bytes = &bytes[n as usize..],
         }
-        bytes = &bytes[n as usize..];
     }
+    Ok(())
 }
 
 /// A line of at most `N` bytes built without allocating: bytes past its

@@ -24,7 +24,7 @@
 use std::fmt::{self, Write as _};
 use std::os::fd::IntoRawFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use nix::errno::Errno;
 
@@ -33,6 +33,44 @@ use super::{write_all, Returned, StackLine};
 
 /// The trace file's descriptor, or -1 when not tracing.
 static FD: AtomicI32 = AtomicI32::new(-1);
+
+/// Lines this process could not write to the trace file, and the first error.
+static LOST_LINES: AtomicU64 = AtomicU64::new(0);
+static LOST_ERRNO: AtomicI32 = AtomicI32::new(0);
+
+/// Lines of the trace that this process could not write (a full disk, a file
+/// system error), with the first error met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceLost {
+    /// How many lines were lost.
+    pub lines: u64,
+    /// The error of the first lost line's `write`.
+    pub errno: Errno,
+}
+
+impl fmt::Display for TraceLost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = if self.lines == 1 { "line" } else { "lines" };
+        write!(
+            f,
+            "{}: {} {lines} of the trace could not be written",
+            self.errno.desc(),
+            self.lines
+        )
+    }
+}
+
+/// Whether this process lost lines of its trace, and why: a program that traces
+/// asks before it exits, and says so (the trace it leaves is incomplete).
+pub fn trace_lost() -> Option<TraceLost> {
+    match LOST_LINES.load(Ordering::Relaxed) {
+        0 => None,
+        lines => Some(TraceLost {
+            lines,
+            errno: Errno::from_raw(LOST_ERRNO.load(Ordering::Relaxed)),
+        }),
+    }
+}
 
 /// The lowest descriptor the trace file is moved to, so the numbers a program
 /// prints for its own descriptors (`fd = 3`) stay those of a run without it.
@@ -216,7 +254,12 @@ fn head(out: &mut impl fmt::Write, event: &str) -> fmt::Result {
 fn emit(line: &[u8]) {
     let fd = FD.load(Ordering::Relaxed);
     if fd >= 0 {
-        write_all(fd, line);
+        if let Err(errno) = write_all(fd, line) {
+            // Atomics only: this may run in a signal handler.
+            let _ =
+                LOST_ERRNO.compare_exchange(0, errno as i32, Ordering::Relaxed, Ordering::Relaxed);
+            LOST_LINES.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
