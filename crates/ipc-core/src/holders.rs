@@ -43,6 +43,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 
@@ -564,9 +565,17 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
                 let Some(n) = fd.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
                     continue;
                 };
-                // Follows the magic link to the open file itself, even if unlinked.
                 // Listing the directory can be allowed where following its links
                 // is not (a process with privileges this one lacks).
+                match std::fs::read_link(fd.path()) {
+                    Ok(target) if could_be_an_object(target.as_os_str().as_bytes()) => {}
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                        return unreadable(pid)
+                    }
+                    Err(_) => continue, // closed meanwhile
+                }
+                // Follows the magic link to the open file itself, even if unlinked.
                 match std::fs::metadata(fd.path()) {
                     Ok(meta) => found.entry((meta.dev(), meta.ino())).or_default().0.push(n),
                     Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
@@ -599,6 +608,18 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
             .map(|(id, (fds, mapped))| (id, fds, mapped))
             .collect(),
     })
+}
+
+/// Whether a descriptor whose link reads `target` may be a POSIX object, worth a
+/// `stat` to learn its device and inode: a file under `/dev/shm` (a shared memory
+/// object or semaphore, also unlinked: `/dev/shm/x (deleted)`), or a path of one
+/// component, as a queue's descriptor reads (`/q`, the mqueue file system's own
+/// root) and a file of a file system this process has not mounted. Anything else
+/// (a socket, a pipe, a file deeper in a tree) is never `stat`ed: following the
+/// link of a file on a FUSE file system whose daemon hangs would hang the scan.
+fn could_be_an_object(target: &[u8]) -> bool {
+    target.starts_with(b"/dev/shm/")
+        || target.first() == Some(&b'/') && !target[1..].contains(&b'/')
 }
 
 /// A process whose descriptors or mappings could not be read: unreadable,
@@ -1003,6 +1024,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_what_may_be_an_object_is_followed() {
+        for target in [
+            "/dev/shm/x",
+            "/dev/shm/sem.ab (deleted)",
+            "/q",
+            "/q (deleted)",
+        ] {
+            assert!(could_be_an_object(target.as_bytes()), "{target}");
+        }
+        for target in [
+            "socket:[12]",
+            "pipe:[3]",
+            "anon_inode:[eventfd]",
+            "/home/u/fuse/x",
+            "/dev/null",
+            "",
+        ] {
+            assert!(!could_be_an_object(target.as_bytes()), "{target}");
+        }
+    }
+
+    #[test]
     fn kernel_threads_are_told_apart() {
         assert!(!is_kernel_thread(std::process::id() as i32));
         // kthreadd is pid 2 where /proc shows the initial PID namespace.
@@ -1026,7 +1069,8 @@ mod tests {
 
     #[test]
     fn a_scanner_sees_a_process_open_and_close_a_file_and_rereads_little() {
-        let path = std::env::temp_dir().join(format!("holders_scanner_{}", std::process::id()));
+        let path = std::path::Path::new(SHM_DIR)
+            .join(format!("ipc_core_test_scanner_{}", std::process::id()));
         std::fs::write(&path, b"x").unwrap();
         let meta = std::fs::metadata(&path).unwrap();
         let id = (meta.dev(), meta.ino());
