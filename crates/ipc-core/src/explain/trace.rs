@@ -80,16 +80,35 @@ const HIGH_FD: libc::c_int = 200;
 /// children it forks: one JSON object per line, appended (the file is created
 /// with mode 0644 if missing). Independent of [`super::enable`].
 ///
+/// The open never blocks: a FIFO without a reader is refused at once (an open
+/// for writing would wait for one forever). Writes then block as usual.
+///
 /// # Errors
-/// Opening the file failed.
+/// Opening the file failed, or it is a FIFO that no process has open for reading.
 pub fn trace_to(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o644)
-        .open(path)?;
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ENXIO) => std::io::Error::new(
+                e.kind(),
+                "a FIFO that no process has open for reading (start its reader first)",
+            ),
+            _ => e,
+        })?;
     let low = file.into_raw_fd();
+    // SAFETY: `low` is an open descriptor we own; F_SETFL with these flags (the
+    // open's, without O_NONBLOCK) changes only how its writes wait.
+    if unsafe { libc::fcntl(low, libc::F_SETFL, libc::O_APPEND) } < 0 {
+        let e = std::io::Error::last_os_error();
+        // SAFETY: `low` is ours and not used after this.
+        unsafe { libc::close(low) };
+        return Err(e);
+    }
     // SAFETY: `low` is an open descriptor we own; F_DUPFD_CLOEXEC makes a new one.
     let high = unsafe { libc::fcntl(low, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
     let fd = if high >= 0 {
@@ -308,5 +327,36 @@ fn write_utf8(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     match std::str::from_utf8(bytes) {
         Ok(text) => f.write_str(text),
         Err(_) => Err(fmt::Error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    #[test]
+    fn a_fifo_without_reader_is_refused_at_once() {
+        let dir = std::env::temp_dir().join(format!("ipc_core_trace_fifo_{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(trace_to(&path).map_err(|e| e.to_string()));
+        });
+        let answer = rx.recv_timeout(std::time::Duration::from_secs(5));
+        // Unblocks a trace_to still waiting, so the directory can go.
+        let _reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+        std::fs::remove_file(&fifo).unwrap();
+        std::fs::remove_dir(&dir).unwrap();
+        let answer = answer.expect("trace_to on a FIFO without a reader did not return in 5 s");
+        let error = answer.expect_err("trace_to on a FIFO without a reader succeeded");
+        assert!(error.contains("no process has open for reading"), "{error}");
+        assert!(!on(), "a refused trace file must not be traced to");
     }
 }
