@@ -293,6 +293,8 @@ pub struct Scanner {
     pids: Vec<i32>,
     wanted: BTreeSet<FileId>,
     users: BTreeMap<u32, String>,
+    /// Mount ids and devices, learnt afresh at each scan.
+    mounts: Mounts,
     round: u64,
     remember: bool,
     stats: ScanStats,
@@ -350,6 +352,7 @@ impl Scanner {
         }
         self.round += 1;
         self.stats = ScanStats::default();
+        self.mounts = Mounts::default();
         let new_file = wanted.is_none_or(|w| !w.is_subset(&self.wanted));
         let everything = !self.remember || new_file;
         if everything || self.round.is_multiple_of(SLICES) || self.pids.is_empty() {
@@ -491,7 +494,7 @@ impl Scanner {
             }
         }
         self.stats.read += 1;
-        let holdings = read_process(pid);
+        let holdings = read_process(pid, &mut self.mounts);
         let gone = self.remember
             && fingerprint.is_none()
             && !std::path::Path::new(&format!("/proc/{pid}")).exists();
@@ -557,7 +560,7 @@ fn fingerprint(pid: i32) -> Option<Vec<u8>> {
 
 /// Reads what one process holds, from `/proc/PID/fd` and `/proc/PID/maps`. A
 /// process that is gone holds nothing.
-fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
+fn read_process(pid: i32, mounts: &mut Mounts) -> Result<Holdings, Unreadable> {
     let mut found: BTreeMap<FileId, (Vec<i32>, bool)> = BTreeMap::new();
     match std::fs::read_dir(format!("/proc/{pid}/fd")) {
         Ok(fds) => {
@@ -569,6 +572,14 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
                 // is not (a process with privileges this one lacks).
                 match std::fs::read_link(fd.path()) {
                     Ok(target) if could_be_an_object(target.as_os_str().as_bytes()) => {}
+                    Ok(target) if target.as_os_str().as_bytes().starts_with(b"/") => {
+                        // A file reached by another path: maybe an object through a
+                        // bind mount of /dev/shm, a chroot or /run/shm's target.
+                        if let Some(id) = mounts.shm_file(pid, n) {
+                            found.entry(id).or_default().0.push(n);
+                        }
+                        continue;
+                    }
                     Ok(_) => continue,
                     Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                         return unreadable(pid)
@@ -610,6 +621,81 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
     })
 }
 
+/// Mount ids and the devices of their file systems, as the mount tables of this
+/// process and of the processes scanned show them, and the device of
+/// [`SHM_DIR`]: to tell, without touching a file system, whether a descriptor
+/// whose link reads like any file (`/srv/jail/dev/shm/x`) is a file of
+/// [`SHM_DIR`] reached by another path. Mount ids are reused after an unmount:
+/// a scan learns them afresh.
+#[derive(Debug, Default)]
+struct Mounts {
+    /// The device of [`SHM_DIR`], once looked up (`None` inside if it has none).
+    shm_dev: Option<Option<u64>>,
+    /// Each mount id seen, and its device.
+    devices: HashMap<u64, u64>,
+    /// Whether this process's mount table was read.
+    read_own: bool,
+    /// The processes whose mount tables were read.
+    read: HashSet<i32>,
+}
+
+impl Mounts {
+    /// The file open as descriptor `fd` of `pid`, if it is a file of
+    /// [`SHM_DIR`]'s file system: its device and inode, from
+    /// `/proc/PID/fdinfo/FD` (`mnt_id`, `ino`) and the mount tables, never from
+    /// the file itself.
+    fn shm_file(&mut self, pid: i32, fd: i32) -> Option<FileId> {
+        let shm_dev = *self
+            .shm_dev
+            .get_or_insert_with(|| std::fs::metadata(SHM_DIR).ok().map(|m| m.dev()));
+        let shm_dev = shm_dev?;
+        // Its first lines (pos, flags, mnt_id, ino) are all that is needed: one
+        // read, no stat of the size.
+        let mut buffer = [0u8; 512];
+        let mut file = std::fs::File::open(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+        let len = std::io::Read::read(&mut file, &mut buffer).ok()?;
+        let info = String::from_utf8_lossy(&buffer[..len]);
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let (mount, ino) = (field("mnt_id:")?, field("ino:")?);
+        let dev = self.device(pid, mount)?;
+        (dev == shm_dev).then_some((dev, ino))
+    }
+
+    /// The device of mount `mount`, from this process's mount table, else from
+    /// that of `pid` (another mount namespace).
+    fn device(&mut self, pid: i32, mount: u64) -> Option<u64> {
+        if !self.read_own {
+            self.read_own = true;
+            self.learn("/proc/self/mountinfo");
+        }
+        if !self.devices.contains_key(&mount) && self.read.insert(pid) {
+            self.learn(&format!("/proc/{pid}/mountinfo"));
+        }
+        self.devices.get(&mount).copied()
+    }
+
+    /// Each line of a mount table: `ID PARENT MAJOR:MINOR ...`.
+    fn learn(&mut self, table: &str) {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            return;
+        };
+        self.devices.extend(text.lines().filter_map(mount_device));
+    }
+}
+
+/// The mount id and device of a line of `/proc/PID/mountinfo`.
+fn mount_device(line: &str) -> Option<(u64, u64)> {
+    let mut fields = line.split_whitespace();
+    let id = fields.next()?.parse().ok()?;
+    let _parent = fields.next()?;
+    let (major, minor) = fields.next()?.split_once(':')?;
+    Some((id, libc::makedev(major.parse().ok()?, minor.parse().ok()?)))
+}
+
 /// Whether a descriptor whose link reads `target` may be a POSIX object, worth a
 /// `stat` to learn its device and inode: a file under `/dev/shm` (a shared memory
 /// object or semaphore, also unlinked: `/dev/shm/x (deleted)`), or a path of one
@@ -617,6 +703,8 @@ fn read_process(pid: i32) -> Result<Holdings, Unreadable> {
 /// root) and a file of a file system this process has not mounted. Anything else
 /// (a socket, a pipe, a file deeper in a tree) is never `stat`ed: following the
 /// link of a file on a FUSE file system whose daemon hangs would hang the scan.
+/// (A file deeper in a tree may still be an object reached through a bind mount
+/// of [`SHM_DIR`]: [`Mounts::shm_file`] tells, without a `stat`.)
 fn could_be_an_object(target: &[u8]) -> bool {
     target.starts_with(b"/dev/shm/")
         || target.first() == Some(&b'/') && !target[1..].contains(&b'/')
@@ -1043,6 +1131,60 @@ mod tests {
         ] {
             assert!(!could_be_an_object(target.as_bytes()), "{target}");
         }
+    }
+
+    #[test]
+    fn a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen() {
+        let name = format!("ipc_core_test_bind_{}", std::process::id());
+        let path = std::path::Path::new(SHM_DIR).join(&name);
+        std::fs::write(&path, b"x").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let id = (meta.dev(), meta.ino());
+        // /dev/shm bound over the temporary directory, in a mount namespace of
+        // the child's own: its descriptor's link reads /tmp/NAME.
+        let mut child = std::process::Command::new("unshare")
+            .args(["-m", "sh", "-c"])
+            .arg("mount --bind \"$0\" \"$1\" && exec 3<\"$1/$2\" && exec sleep 30")
+            .arg(SHM_DIR)
+            .arg(std::env::temp_dir())
+            .arg(&name)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let start = std::time::Instant::now();
+        let link = loop {
+            let link = std::fs::read_link(format!("/proc/{pid}/fd/3"));
+            let exited = child.try_wait().unwrap();
+            if link.is_ok() || exited.is_some() || start.elapsed().as_secs() >= 10 {
+                break link.ok().filter(|_| exited.is_none());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let Some(link) = link else {
+            let _ = child.kill();
+            child.wait().unwrap();
+            std::fs::remove_file(&path).unwrap();
+            println!("a_holder_through_a_bind_mount...: unshare -m or mount --bind is not allowed here (not root?); not checked");
+            return;
+        };
+        assert!(!could_be_an_object(link.as_os_str().as_bytes()), "{link:?}");
+        let scan = Scan::take(ScanOptions::trusting_pid_namespace(true));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let holders = scan.holders(id);
+        assert!(
+            holders.iter().any(|h| h.pid == pid && h.fds == [3]),
+            "pid {pid} holds {link:?} as fd 3, yet the scan saw {holders:?}"
+        );
+    }
+
+    #[test]
+    fn mount_table_lines() {
+        let line = "30 25 0:27 / /dev/shm rw,relatime - tmpfs tmpfs rw";
+        assert_eq!(mount_device(line), Some((30, libc::makedev(0, 27))));
+        assert_eq!(mount_device("30 25 nonsense / /x"), None);
     }
 
     #[test]
