@@ -149,6 +149,13 @@ pub struct Unexamined {
     pub uid: Option<u32>,
 }
 
+impl Unexamined {
+    /// Process `pid`, of effective user `uid` if known.
+    pub fn new(pid: i32, uid: Option<u32>) -> Unexamined {
+        Unexamined { pid, uid }
+    }
+}
+
 impl fmt::Display for Unexamined {
     /// `pid 1 (uid 0, with privileges this process lacks)` or
     /// `pid 812 (uid 1001, another user)`.

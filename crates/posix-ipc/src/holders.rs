@@ -5,8 +5,8 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::Serializer;
 
 pub use ipc_core::holders::{
-    ask_kernel, remove_unheld, FileId, Holder, KernelAnswer, Removal, Scan, ScanOptions, ScanStats,
-    Scanner,
+    ask_kernel, remove_unheld, BlindSpot, FileId, Holder, KernelAnswer, Removal, Scan, ScanOptions,
+    ScanStats, Scanner,
 };
 
 /// Serialises holders as `[{"pid", "uid", "user", "command", "fds", "mapped"}]`.

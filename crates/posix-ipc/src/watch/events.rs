@@ -166,19 +166,32 @@ fn emit(out: &mut impl Write, events: &[Event], as_json: bool) -> Result<bool, F
 
 /// Says on stderr, once and whenever it changes, what the watch cannot see.
 fn notes(before: Option<&Snapshot>, now: &Snapshot) {
-    let same = before.is_some_and(|b| {
-        (&b.queues_unavailable, &b.blind_spots) == (&now.queues_unavailable, &now.blind_spots)
-    });
-    if same {
-        return;
-    }
     let mut err = std::io::stderr().lock();
+    for note in notes_to_say(before, now) {
+        let _ = writeln!(err, "posix-ipc: {note}");
+    }
+}
+
+/// The notes for `now`, if they differ from those of `before`: why queues are
+/// missing, and each kind of blind spot. The processes that could not be
+/// examined come and go all the time (another user's commands); only the kinds
+/// of blind spot changing is news worth a line.
+fn notes_to_say(before: Option<&Snapshot>, now: &Snapshot) -> Vec<String> {
+    let kinds =
+        |s: &Snapshot| -> Vec<_> { s.blind_spots.iter().map(std::mem::discriminant).collect() };
+    let same = before
+        .is_some_and(|b| b.queues_unavailable == now.queues_unavailable && kinds(b) == kinds(now));
+    if same {
+        return Vec::new();
+    }
+    let mut notes = Vec::new();
     if let Some(why) = &now.queues_unavailable {
-        let _ = writeln!(err, "posix-ipc: message queues not listed: {why}");
+        notes.push(format!("message queues not listed: {why}"));
     }
     for blind in &now.blind_spots {
-        let _ = writeln!(err, "posix-ipc: holders may be missing: {blind}");
+        notes.push(format!("holders may be missing: {blind}"));
     }
+    notes
 }
 
 /// Prints every event, refreshing every `period`, until a termination signal
@@ -214,5 +227,46 @@ pub fn stream(
         if !events.is_empty() && !emit(&mut out, &events, as_json)? {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::holders::BlindSpot;
+    use ipc_core::holders::Unexamined;
+
+    fn snapshot(blind_spots: Vec<BlindSpot>) -> Snapshot {
+        Snapshot {
+            objects: Vec::new(),
+            queues_unavailable: Some("no mqueue".into()),
+            blind_spots,
+            taken: std::time::SystemTime::UNIX_EPOCH,
+            cost: Duration::ZERO,
+            scan: Default::default(),
+        }
+    }
+
+    fn unreadable(pids: &[i32]) -> BlindSpot {
+        BlindSpot::Unreadable(pids.iter().map(|&p| Unexamined::new(p, Some(0))).collect())
+    }
+
+    #[test]
+    fn notes_are_said_once_not_each_time_another_users_process_comes_or_goes() {
+        let first = snapshot(vec![unreadable(&[1, 40])]);
+        let said = notes_to_say(None, &first);
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(
+            said[0].contains("no mqueue") && said[1].contains("pid 40"),
+            "{said:?}"
+        );
+        let churned = snapshot(vec![unreadable(&[1, 41, 42])]);
+        assert_eq!(notes_to_say(Some(&first), &churned), Vec::<String>::new());
+        let hidden = snapshot(vec![
+            unreadable(&[1]),
+            BlindSpot::HiddenProcesses("hidepid=2".into()),
+        ]);
+        let said = notes_to_say(Some(&churned), &hidden);
+        assert!(said.iter().any(|n| n.contains("hidepid=2")), "{said:?}");
     }
 }

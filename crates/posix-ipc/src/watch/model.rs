@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::holders::KernelAnswer;
-use crate::holders::{FileId, Holder, ScanOptions, ScanStats, Scanner};
+use crate::holders::{BlindSpot, FileId, Holder, ScanOptions, ScanStats, Scanner};
 use crate::inventory::{kernel_answer, list, set_holders, Object, Owners};
 use crate::mqueue_dir::{MqueueDir, Unavailable};
 use ipc_core::ObjectKind;
@@ -17,7 +17,7 @@ pub struct Snapshot {
     /// Why message queues are missing, if they are.
     pub queues_unavailable: Option<String>,
     /// Why holders may be missing (empty when the scan saw every process).
-    pub blind_spots: Vec<String>,
+    pub blind_spots: Vec<BlindSpot>,
     /// When it was taken.
     pub taken: SystemTime,
     /// What taking it cost.
@@ -89,7 +89,7 @@ impl Session {
         Snapshot {
             objects,
             queues_unavailable,
-            blind_spots: scan.blind_spots().iter().map(|b| b.to_string()).collect(),
+            blind_spots: scan.blind_spots().to_vec(),
             taken,
             cost: started.elapsed(),
             scan: stats,

@@ -231,7 +231,11 @@ impl View {
             notes.push(
                 Line::from(format!(
                     "holders may be missing (where none is seen, the kernel says whether any process holds it): {}",
-                    now.blind_spots.join("; ")
+                    now.blind_spots
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ))
                 .yellow(),
             );
