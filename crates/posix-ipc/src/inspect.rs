@@ -3,7 +3,7 @@
 use crate::cli::{ListArgs, StatArgs};
 use crate::columns::{Column, Context, DEFAULT};
 use crate::failure::Failure;
-use crate::inventory::{collect, lookup, Object};
+use crate::inventory::{collect, lookup, queue_unopenable, Object};
 use crate::render::{full, json, out};
 use crate::table::{print, Format, Heading};
 
@@ -80,6 +80,18 @@ fn rows(objects: &[Object], columns: &[Column], default: bool, args: &ListArgs) 
 pub fn stat(args: StatArgs) -> Result<(), Failure> {
     let objects = lookup(&args.name, args.kind, args.scan.options());
     if objects.is_empty() {
+        let queue_wanted = args
+            .kind
+            .is_none_or(|k| k == ipc_core::ObjectKind::MessageQueue);
+        if let Some(error) = queue_wanted.then(|| queue_unopenable(&args.name)).flatten() {
+            let hint = if error.errno() == ipc_core::Errno::EACCES {
+                "a message queue of this name exists, but this user may not open it, and no \
+                 mqueue filesystem is mounted to read it from"
+            } else {
+                "whether a message queue of this name exists cannot be told"
+            };
+            return Err(Failure::hinted(error, hint));
+        }
         let error = ipc_core::Error::os("stat", Some(&args.name), ipc_core::Errno::ENOENT);
         return Err(Failure::hinted(
             error,

@@ -649,6 +649,20 @@ impl Object {
     }
 }
 
+/// Why the queue `name` cannot be opened to look at it, unless it does not exist
+/// (or can be opened): where no mqueue filesystem can be read, a queue this user
+/// may not open is found by nothing else, yet it exists.
+pub fn queue_unopenable(name: &Name) -> Option<ipc_core::Error> {
+    let options = MqOptions::new()
+        .creation(Creation::OpenExisting)
+        .access(Access::ReadOnly)
+        .nonblocking(true);
+    match MessageQueue::open(name, &options) {
+        Err(e) if e.errno() != ipc_core::Errno::ENOENT => Some(e),
+        _ => None,
+    }
+}
+
 /// Opens a queue read-only and non-blocking, only to look at it.
 fn open_queue_quietly(name: &Name) -> Option<MessageQueue> {
     let options = MqOptions::new()

@@ -765,3 +765,30 @@ fn sigterm_never_leaks_an_mqueue_mount_point() {
     let _ = std::fs::remove_dir(&tmp);
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
+
+/// Where no mqueue filesystem can be read (none mounted, and an ordinary user may
+/// not mount one), `stat` of a queue that user may not open says so: the queue
+/// exists, and "No such file or directory" would say it does not.
+#[test]
+fn stat_of_a_queue_an_ordinary_user_may_not_open_does_not_call_it_missing() {
+    if !can_isolate("stat_of_a_queue_an_ordinary_user_may_not_open_does_not_call_it_missing") {
+        return;
+    }
+    let name = format!("/hostile_{}_closed_q", std::process::id());
+    let created = run(&["mq", "create", &name, "-m", "0600"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let out = sh(&format!(
+        "exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$B\" stat {name}"
+    ));
+    let removed = run(&["mq", "unlink", &name]);
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let stderr = text(&out.stderr);
+    if out.status.success() {
+        // An mqueue filesystem is mounted here: the queue was read from it.
+        assert!(text(&out.stdout).contains(&name), "{}", text(&out.stdout));
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("No such file"), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+}
