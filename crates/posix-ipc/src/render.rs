@@ -187,6 +187,9 @@ pub fn full(object: &Object) -> String {
         object.holders.len().to_string()
     };
     line("holders", holders);
+    if let (None, Some(why)) = (object.orphan, &object.kernel_silent) {
+        line("kernel", format!("would not say whether it is held: {why}"));
+    }
     for holder in &object.holders {
         text.push_str(&format!(
             "    pid {:<7} {:<16} {:<10} {}\n",

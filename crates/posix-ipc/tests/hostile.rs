@@ -792,3 +792,27 @@ fn stat_of_a_queue_an_ordinary_user_may_not_open_does_not_call_it_missing() {
     assert!(!stderr.contains("No such file"), "{stderr}");
     assert!(stderr.contains("Permission denied"), "{stderr}");
 }
+
+/// `stat` of an object whose holders cannot all be seen, and on which the kernel
+/// grants this user no lease, says why the kernel would not answer (as `clean`
+/// does), not only "none seen".
+#[test]
+fn stat_says_why_the_kernel_would_not_answer() {
+    if !can_isolate("stat_says_why_the_kernel_would_not_answer") {
+        return;
+    }
+    let path = object_of("silent", 0);
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let name = format!("/{}", path.file_name().unwrap().to_str().unwrap());
+    let out = sh(&format!(
+        "exec setpriv --reuid=65534 --regid=65534 --clear-groups \"$B\" stat -t shm {name}"
+    ));
+    std::fs::remove_file(&path).unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("none seen"), "{stdout}");
+    assert!(
+        stdout.contains("kernel        would not say whether it is held: it could not be opened (Permission denied)"),
+        "{stdout}"
+    );
+}
