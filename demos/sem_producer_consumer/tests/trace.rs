@@ -255,3 +255,30 @@ fn ctrl_c_reaches_the_trace_from_the_signal_handlers() {
         "{unfinished:?}"
     );
 }
+
+/// `--trace /dev/full`: every line is lost, the child's too (it ends with
+/// `_exit`, saying nothing), and the count the demo gives is all of them: as
+/// many as a written trace holds.
+#[test]
+fn lines_the_child_could_not_write_are_counted_too() {
+    let _lock = DEMO.lock();
+    let trace = TraceFile::new("counted");
+    let written = DEMO.run(&["--trace", trace.arg()]);
+    assert!(written.status.success(), "{written:?}");
+    let events = trace.events();
+    let parent = &events[0]["pid"];
+    assert!(
+        events.iter().any(|e| &e["pid"] != parent),
+        "no line from the child"
+    );
+    let lost = DEMO.run(&["--trace", "/dev/full"]);
+    let stderr = String::from_utf8_lossy(&lost.stderr);
+    assert_eq!(lost.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "No space left on device: {} lines of the trace could not be written",
+            events.len()
+        )),
+        "{stderr}"
+    );
+}

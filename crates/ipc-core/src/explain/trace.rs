@@ -24,7 +24,7 @@
 use std::fmt::{self, Write as _};
 use std::os::fd::IntoRawFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
 
 use nix::errno::Errno;
 
@@ -34,9 +34,70 @@ use super::{write_all, Returned, StackLine};
 /// The trace file's descriptor, or -1 when not tracing.
 static FD: AtomicI32 = AtomicI32::new(-1);
 
-/// Lines this process could not write to the trace file, and the first error.
-static LOST_LINES: AtomicU64 = AtomicU64::new(0);
-static LOST_ERRNO: AtomicI32 = AtomicI32::new(0);
+/// Lines that could not be written to the trace file, and the first error.
+#[repr(C)]
+struct Lost {
+    lines: AtomicU64,
+    errno: AtomicI32,
+}
+
+/// The count of this process, until [`trace_to`] gives it a shared one.
+static OWN_LOST: Lost = Lost {
+    lines: AtomicU64::new(0),
+    errno: AtomicI32::new(0),
+};
+
+/// A [`Lost`] in a shared anonymous mapping made by [`trace_to`], so that the
+/// children this process forks (which end with `_exit`, saying nothing) add
+/// their lost lines to their parent's count; null until then.
+static SHARED_LOST: AtomicPtr<Lost> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The count to add to: the shared one if there is one.
+fn lost() -> &'static Lost {
+    let shared = SHARED_LOST.load(Ordering::Acquire);
+    if shared.is_null() {
+        &OWN_LOST
+    } else {
+        // SAFETY: a non-null pointer was stored by `share_lost` only: a mapping
+        // of a whole `Lost`, readable and writable, aligned (page-aligned), all
+        // zeros at first (valid atomics), and never unmapped.
+        unsafe { &*shared }
+    }
+}
+
+/// Moves the count into memory shared with the children forked from now on.
+/// Where the mapping fails, each process keeps its own count.
+fn share_lost() {
+    if !SHARED_LOST.load(Ordering::Acquire).is_null() {
+        return;
+    }
+    // SAFETY: a new anonymous mapping, placed by the kernel, overlaps nothing of
+    // ours; its result is checked before use.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            std::mem::size_of::<Lost>(),
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if page == libc::MAP_FAILED {
+        return;
+    }
+    let shared = page.cast::<Lost>();
+    // SAFETY: `shared` points to a zeroed, page-aligned mapping of at least one
+    // `Lost`, valid as one (atomics of zero), never unmapped.
+    let shared_ref = unsafe { &*shared };
+    shared_ref
+        .lines
+        .store(OWN_LOST.lines.load(Ordering::Relaxed), Ordering::Relaxed);
+    shared_ref
+        .errno
+        .store(OWN_LOST.errno.load(Ordering::Relaxed), Ordering::Relaxed);
+    SHARED_LOST.store(shared, Ordering::Release);
+}
 
 /// Lines of the trace that this process could not write (a full disk, a file
 /// system error), with the first error met.
@@ -60,14 +121,16 @@ impl fmt::Display for TraceLost {
     }
 }
 
-/// Whether this process lost lines of its trace, and why: a program that traces
-/// asks before it exits, and says so (the trace it leaves is incomplete).
+/// Whether this process, or a child it forked after [`trace_to`], lost lines of
+/// its trace, and why: a program that traces asks before it exits, and says so
+/// (the trace it leaves is incomplete).
 pub fn trace_lost() -> Option<TraceLost> {
-    match LOST_LINES.load(Ordering::Relaxed) {
+    let lost = lost();
+    match lost.lines.load(Ordering::Relaxed) {
         0 => None,
         lines => Some(TraceLost {
             lines,
-            errno: Errno::from_raw(LOST_ERRNO.load(Ordering::Relaxed)),
+            errno: Errno::from_raw(lost.errno.load(Ordering::Relaxed)),
         }),
     }
 }
@@ -119,6 +182,7 @@ pub fn trace_to(path: &Path) -> std::io::Result<()> {
         // A descriptor limit below HIGH_FD: keep the low one.
         low
     };
+    share_lost();
     let old = FD.swap(fd, Ordering::SeqCst);
     if old >= 0 {
         // SAFETY: the previous trace descriptor was ours; nothing writes to it now.
@@ -275,9 +339,11 @@ fn emit(line: &[u8]) {
     if fd >= 0 {
         if let Err(errno) = write_all(fd, line) {
             // Atomics only: this may run in a signal handler.
+            let lost = lost();
             let _ =
-                LOST_ERRNO.compare_exchange(0, errno as i32, Ordering::Relaxed, Ordering::Relaxed);
-            LOST_LINES.fetch_add(1, Ordering::Relaxed);
+                lost.errno
+                    .compare_exchange(0, errno as i32, Ordering::Relaxed, Ordering::Relaxed);
+            lost.lines.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
