@@ -363,9 +363,11 @@ fn a_closed_pipe_ends_the_stream_quietly() {
 
 // ---- On a terminal, in tmux ----
 
-/// A private tmux server (its own socket), killed on drop.
+/// A private tmux server (its own socket, in the temporary directory), killed
+/// and its socket removed on drop: `tmux -L` would leave its socket behind in
+/// `/tmp/tmux-UID` after `kill-server`.
 struct Tmux {
-    socket: String,
+    socket: std::path::PathBuf,
 }
 
 impl Tmux {
@@ -376,7 +378,8 @@ impl Tmux {
             return None;
         }
         let tmux = Tmux {
-            socket: format!("pipc_watch_{}_{tag}", std::process::id()),
+            socket: std::env::temp_dir()
+                .join(format!("pipc_watch_{}_{tag}.tmux", std::process::id())),
         };
         tmux.run(&[
             "new-session",
@@ -396,7 +399,8 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> String {
         let out = demo_harness::command("tmux")
-            .args(["-L", &self.socket])
+            .arg("-S")
+            .arg(&self.socket)
             .args(args)
             .env_remove("TMUX")
             .output()
@@ -449,8 +453,11 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = demo_harness::command("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
             .output();
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
