@@ -66,6 +66,11 @@ mod tests {
     }
 
     #[test]
+    fn the_test_harness_clears_this_variable() {
+        assert_eq!(demo_harness::LAB_PREFIX_VARIABLE, PREFIX_VARIABLE);
+    }
+
+    #[test]
     fn bad_prefixes_are_refused() {
         assert!(prefixed("/ep_x", Some("a/b")).is_err());
         assert!(prefixed("/ep_x", Some("a b")).is_err());
