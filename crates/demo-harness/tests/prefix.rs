@@ -11,6 +11,12 @@ use demo_harness::{Io, Process, LAB_PREFIX_VARIABLE};
 fn programs_started_by_the_harness_never_see_a_lab_prefix() {
     std::env::set_var(LAB_PREFIX_VARIABLE, "alice_");
     let script = format!("echo \"${{{LAB_PREFIX_VARIABLE}-unset}}\"");
-    let out = Process::start("sh", &["-c", &script], Io::Captured, Duration::from_secs(10)).output();
+    let out = Process::start(
+        "sh",
+        &["-c", &script],
+        Io::Captured,
+        Duration::from_secs(10),
+    )
+    .output();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "unset\n");
 }

@@ -100,13 +100,17 @@ mod tests {
 
     #[test]
     fn step_texts_name_the_prefixed_objects() {
-        let look = "ls -l /dev/shm: ep_safe_shm and sem.ep_shm_lock; cat /dev/mqueue/ep_q; keep_ep_x";
+        let look =
+            "ls -l /dev/shm: ep_safe_shm and sem.ep_shm_lock; cat /dev/mqueue/ep_q; keep_ep_x";
         assert_eq!(
             with_prefix(look, "alice_"),
             "ls -l /dev/shm: alice_ep_safe_shm and sem.alice_ep_shm_lock; \
              cat /dev/mqueue/alice_ep_q; keep_ep_x"
         );
-        assert_eq!(with_prefix("shm_open(\"/ep_x\")", ""), "shm_open(\"/ep_x\")");
+        assert_eq!(
+            with_prefix("shm_open(\"/ep_x\")", ""),
+            "shm_open(\"/ep_x\")"
+        );
     }
 
     #[test]

@@ -499,5 +499,9 @@ fn malformed_semaphore() {
     let err = ipc_core::Semaphore::open(&s.name, &exclusive).unwrap_err();
     assert_eq!(err.refusal(), None, "{err}");
     assert_eq!(err.errno(), Errno::EEXIST, "{err}");
-    assert_eq!(std::fs::read(&path).unwrap(), [0u8; 3], "the file is untouched");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        [0u8; 3],
+        "the file is untouched"
+    );
 }

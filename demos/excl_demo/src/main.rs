@@ -85,8 +85,11 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
                 .creation(Creation::OpenExisting)
                 .access(Access::ReadWrite)
                 .mode(0);
-            let shm =
-                SharedMemory::open(name, &existing).perror("shm_open (open existing) failed")?;
+            let shm = SharedMemory::open(name, &existing)
+                .inspect_err(|e| {
+                    demo_kit::stale::note_if_denied("excl_demo", ObjectKind::SharedMemory, name, e)
+                })
+                .perror("shm_open (open existing) failed")?;
             // Not in the C program: a run killed between shm_open and ftruncate left
             // an object nothing will ever size. Say so (stdout stays C's).
             if let Ok(0) = shm.size() {

@@ -86,3 +86,38 @@ fn a_zero_byte_object_is_pointed_out() {
     DEMO.assert_transcript(&["--unlink"], UNLINK);
     DEMO.objects().assert_none_left();
 }
+
+#[test]
+fn another_users_object_is_named_with_its_owner() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let test = "another_users_object_is_named_with_its_owner";
+    if !demo_harness::needs::as_two_users(test, "a second user, refused this user's object") {
+        return;
+    }
+    let _lock = DEMO.lock();
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open("/dev/shm/ep_exclusive")
+        .unwrap();
+    let Some(out) = DEMO.run_as_second_user(test, &[]) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Already exists, opening...\n"
+    );
+    let owner = nix::unistd::getuid().as_raw();
+    assert!(
+        stderr.contains("/ep_exclusive: it belongs to")
+            && stderr.contains(&format!("(uid {owner}, mode 0600)")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("shm_open (open existing) failed: Permission denied\n"),
+        "{stderr}"
+    );
+}
