@@ -110,6 +110,24 @@ fn held_elsewhere(kind: ObjectKind, name: &Name) -> Option<Removal> {
     }
 }
 
+/// The other processes that hold `name` now, seen in `/proc` (this process left
+/// out), as `pid 42 (alice: excl_demo --step)` each; empty if none is seen (or
+/// `name` does not exist). A look, not a guarantee: a process the scan cannot
+/// see is not named.
+pub fn other_holders(kind: ObjectKind, name: &Name) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(object_file(kind, name)) else {
+        return Vec::new();
+    };
+    let me = std::process::id() as i32;
+    Scan::take(ScanOptions::default())
+        .holders((meta.dev(), meta.ino()))
+        .iter()
+        .filter(|holder| holder.pid != me)
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// The file that shows `name`: under `/dev/shm`, or a queue's in the mqueue
 /// filesystem at `/dev/mqueue` (where one is mounted).
 fn object_file(kind: ObjectKind, name: &Name) -> std::path::PathBuf {
