@@ -30,3 +30,16 @@ bin() {
     fi
     printf '%s\n' "$path"
 }
+
+# lab_names: prints how the demos' object names start, as the demos make them:
+# /ep_, or /PREFIXep_ when POSIX_IPC_LAB_PREFIX=PREFIX (README, "Several people on
+# one machine"). A prefix the demos would refuse is refused here too (exit 2), so
+# it never reaches a path or a pattern.
+lab_names() {
+    local prefix=${POSIX_IPC_LAB_PREFIX:-}
+    if [ ${#prefix} -gt 64 ] || [[ $prefix == *[!a-zA-Z0-9_.-]* ]]; then
+        echo "${0##*/}: POSIX_IPC_LAB_PREFIX='$prefix': use at most 64 letters, digits, '_', '-' or '.'" >&2
+        exit 2
+    fi
+    printf '/%sep_\n' "$prefix"
+}

@@ -55,6 +55,23 @@ pub fn assert_steps_listed(demo: &Demo, count: usize) {
         help.ends_with(&list),
         "--help does not end with the steps:\n{help}"
     );
+
+    // With a prefix of one's own, the steps name the objects this run makes: each
+    // `ep_` name, and only those, gets the prefix.
+    let own = crate::command(demo.bin())
+        .arg("--steps")
+        .env(crate::LAB_PREFIX_VARIABLE, "zz_")
+        .output()
+        .expect("run --steps");
+    assert_eq!(own.status.code(), Some(0));
+    let own = String::from_utf8(own.stdout).expect("UTF-8");
+    assert!(own.contains("zz_ep_"), "--steps with a prefix:\n{own}");
+    assert_eq!(
+        own.matches("ep_").count(),
+        own.matches("zz_ep_").count(),
+        "a C name left in --steps with a prefix:\n{own}"
+    );
+    assert_eq!(own.replace("zz_ep_", "ep_"), list, "--steps with a prefix");
 }
 
 /// Caps the address space of the process about to exec at 1 GiB.

@@ -86,6 +86,32 @@ impl Demo {
         Process::start(self.bin, args, Io::Captured, PATIENCE).output()
     }
 
+    /// Runs it piped with `args` as the second user (uid and gid 65534, through
+    /// `setpriv`), bounded by [`PATIENCE`], for `test`, which runs inside
+    /// [`crate::needs::as_two_users`]. `None`, with the test's skip line, where that
+    /// user may not run the built binary (a build under a home only its user can
+    /// enter) or `setpriv` is missing.
+    pub fn run_as_second_user(&self, test: &str, args: &[&str]) -> Option<Output> {
+        if !crate::needs::program(test, "setpriv", "to run the demo as a second user") {
+            return None;
+        }
+        let mut argv = vec!["--reuid=65534", "--regid=65534", "--clear-groups", self.bin];
+        argv.extend_from_slice(args);
+        let out = Process::start("setpriv", &argv, Io::Captured, PATIENCE).output();
+        if out.status.code() == Some(126) || out.status.code() == Some(127) {
+            crate::needs::skip(
+                test,
+                &format!(
+                    "the second user may not run {}: {}",
+                    self.bin,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            );
+            return None;
+        }
+        Some(out)
+    }
+
     /// Starts it with `--step` and `extra` arguments.
     pub fn step(&self, extra: &[&str]) -> Stepped {
         Stepped::start(self.bin, extra, self.objects, PATIENCE)

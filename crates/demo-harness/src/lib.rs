@@ -39,7 +39,7 @@ pub use demo::{Demo, DemoLock};
 pub use lab::{numbers, Lab, LabRun};
 pub use lock::{private_dir, NamesLock};
 pub use objects::Objects;
-pub use process::{command, live_members, Io, Process, Target};
+pub use process::{command, live_members, Io, Process, Target, LAB_PREFIX_VARIABLE};
 pub use stepped::Stepped;
 
 /// How long one run of a program under test may take, from its start until its

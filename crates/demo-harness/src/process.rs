@@ -106,14 +106,24 @@ pub struct Process {
     status: Option<ExitStatus>,
 }
 
+/// The variable that gives the demos' objects a prefix: `demo_kit::names::PREFIX_VARIABLE`
+/// (demo-kit's tests check the two agree; demo-kit is no dependency of the harness).
+pub const LAB_PREFIX_VARIABLE: &str = "POSIX_IPC_LAB_PREFIX";
+
 /// `Command::new(program)` whose child starts with SIGINT, SIGTERM, SIGHUP and
 /// SIGQUIT at their default action, whatever this test process inherited: a test
 /// run from a script's `cargo test &`, or under `nohup`, would otherwise start every
 /// program it tests with those signals ignored, and the programs (rightly) keep them
 /// ignored, so a test that interrupts them would wait in vain. A test that wants
 /// a signal ignored sets that up in its own `pre_exec`, which runs after this one.
+///
+/// The child also starts without [`LAB_PREFIX_VARIABLE`]: the tests check the C
+/// names and transcripts, and a student who exported a prefix (as the README
+/// advises on a shared machine) would otherwise see every demo test fail and leave
+/// objects under the prefixed names, which no test looks for or removes.
 pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
+    command.env_remove(LAB_PREFIX_VARIABLE);
     // SAFETY: the closure runs in the forked child before exec and only calls
     // `signal`, which is async-signal-safe; it allocates nothing and takes no lock.
     unsafe {

@@ -31,8 +31,35 @@ pub fn object_name(c_name: &str) -> Name {
     }
 }
 
-/// `c_name` with `prefix` after its '/' (`None` for a value that is not UTF-8).
-fn prefixed(c_name: &str, prefix: Option<&str>) -> Result<Name, String> {
+/// `text`, which names the C objects (`/ep_safe_shm`, `sem.ep_shm_lock`,
+/// `/dev/mqueue/ep_nonblock_mq`, as a `--step` pause tells where to look), with the
+/// prefix from [`PREFIX_VARIABLE`] before each `ep_` that starts a word, so it
+/// names the objects this run makes. Unchanged without a prefix, or with one
+/// [`object_name`] refuses.
+pub fn in_own_names(text: &str) -> String {
+    let prefix = std::env::var_os(PREFIX_VARIABLE).unwrap_or_default();
+    match checked(prefix.to_str()) {
+        Ok(prefix) => with_prefix(text, prefix),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// `text` with `prefix` before each `ep_` that starts a word.
+fn with_prefix(text: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word_start = true;
+    for (at, c) in text.char_indices() {
+        if word_start && text[at..].starts_with("ep_") {
+            out.push_str(prefix);
+        }
+        word_start = !c.is_alphanumeric() && c != '_';
+        out.push(c);
+    }
+    out
+}
+
+/// `prefix` if it is one the names may take (`None` for a value that is not UTF-8).
+fn checked(prefix: Option<&str>) -> Result<&str, String> {
     let prefix = prefix.ok_or_else(|| format!("{PREFIX_VARIABLE} is not UTF-8"))?;
     let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
     if !prefix.chars().all(ok) || prefix.len() > PREFIX_MAX {
@@ -41,6 +68,12 @@ fn prefixed(c_name: &str, prefix: Option<&str>) -> Result<Name, String> {
             prefix.escape_debug()
         ));
     }
+    Ok(prefix)
+}
+
+/// `c_name` with `prefix` after its '/' (`None` for a value that is not UTF-8).
+fn prefixed(c_name: &str, prefix: Option<&str>) -> Result<Name, String> {
+    let prefix = checked(prefix)?;
     let rest = c_name.strip_prefix('/').unwrap_or(c_name);
     let name = Name::new(&format!("/{prefix}{rest}")).map_err(|e| format!("{c_name}: {e}"))?;
     name.check_semaphore().map_err(|e| format!("{name}: {e}"))?;
@@ -63,6 +96,26 @@ mod tests {
     fn a_prefix_goes_after_the_slash() {
         let name = prefixed("/ep_mq_lifecycle", Some("alice_")).unwrap();
         assert_eq!(name.to_string(), "/alice_ep_mq_lifecycle");
+    }
+
+    #[test]
+    fn step_texts_name_the_prefixed_objects() {
+        let look =
+            "ls -l /dev/shm: ep_safe_shm and sem.ep_shm_lock; cat /dev/mqueue/ep_q; keep_ep_x";
+        assert_eq!(
+            with_prefix(look, "alice_"),
+            "ls -l /dev/shm: alice_ep_safe_shm and sem.alice_ep_shm_lock; \
+             cat /dev/mqueue/alice_ep_q; keep_ep_x"
+        );
+        assert_eq!(
+            with_prefix("shm_open(\"/ep_x\")", ""),
+            "shm_open(\"/ep_x\")"
+        );
+    }
+
+    #[test]
+    fn the_test_harness_clears_this_variable() {
+        assert_eq!(demo_harness::LAB_PREFIX_VARIABLE, PREFIX_VARIABLE);
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn create_replacing_stale<T>(
 /// its holder. An existing object no process holds (a crashed run's) is opened as
 /// the C program opens it. A message queue is looked for in the mqueue filesystem
 /// at `/dev/mqueue` (no extra IPC call); where none is mounted it is not checked.
+/// On `EACCES`, says whose object it is ([`note_if_denied`]).
 pub fn open_unless_held<T>(
     demo: &str,
     kind: ObjectKind,
@@ -76,7 +77,7 @@ pub fn open_unless_held<T>(
         };
         return Err(Error::os(call, Some(name), Errno::EBUSY));
     }
-    cleanup::own(kind, name, open)
+    cleanup::own(kind, name, open).inspect_err(|e| note_if_denied(demo, kind, name, e))
 }
 
 /// `Held` or `HeldUnseen` if `name` exists and another process holds it: seen in
@@ -85,14 +86,7 @@ pub fn open_unless_held<T>(
 fn held_elsewhere(kind: ObjectKind, name: &Name) -> Option<Removal> {
     use std::os::fd::AsFd;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let path = match kind.file(name) {
-        Some(path) => path,
-        None => {
-            let mut path = std::path::PathBuf::from("/dev/mqueue");
-            path.push(std::ffi::OsStr::from_bytes(name.without_slash()));
-            path
-        }
-    };
+    let path = object_file(kind, name);
     // Only an existing regular file is looked at further (never followed, never
     // waited on: a named pipe opened for reading would block).
     let meta = std::fs::symlink_metadata(&path).ok()?;
@@ -116,16 +110,43 @@ fn held_elsewhere(kind: ObjectKind, name: &Name) -> Option<Removal> {
     }
 }
 
+/// The other processes that hold `name` now, seen in `/proc` (this process left
+/// out), as `pid 42 (alice: excl_demo --step)` each; empty if none is seen (or
+/// `name` does not exist). A look, not a guarantee: a process the scan cannot
+/// see is not named.
+pub fn other_holders(kind: ObjectKind, name: &Name) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(object_file(kind, name)) else {
+        return Vec::new();
+    };
+    let me = std::process::id() as i32;
+    Scan::take(ScanOptions::default())
+        .holders((meta.dev(), meta.ino()))
+        .iter()
+        .filter(|holder| holder.pid != me)
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// The file that shows `name`: under `/dev/shm`, or a queue's in the mqueue
+/// filesystem at `/dev/mqueue` (where one is mounted).
+fn object_file(kind: ObjectKind, name: &Name) -> std::path::PathBuf {
+    kind.file(name).unwrap_or_else(|| {
+        let mut path = std::path::PathBuf::from("/dev/mqueue");
+        path.push(std::ffi::OsStr::from_bytes(name.without_slash()));
+        path
+    })
+}
+
 /// On `EACCES`, prints on stderr whose object `name` is (owner and mode, for shared
-/// memory and semaphores) and how to give this user's runs names of their own.
-/// Prints nothing for any other error.
+/// memory and semaphores, and for a queue where `/dev/mqueue` is mounted) and how
+/// to give this user's runs names of their own. Prints nothing for any other error.
 pub fn note_if_denied(demo: &str, kind: ObjectKind, name: &Name, error: &Error) {
     if error.errno() != Errno::EACCES {
         return;
     }
-    let whose = kind
-        .file(name)
-        .and_then(|path| std::fs::symlink_metadata(path).ok())
+    let whose = std::fs::symlink_metadata(object_file(kind, name))
+        .ok()
         .map(|meta| {
             use std::os::unix::fs::MetadataExt;
             format!(

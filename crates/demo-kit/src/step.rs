@@ -10,6 +10,7 @@ use std::fmt::Display;
 use std::io::{BufRead, Read, Write};
 
 use crate::errln;
+use crate::names::in_own_names;
 
 /// The most bytes one pause reads while waiting for Enter.
 pub const MAX_LINE: u64 = 256;
@@ -29,15 +30,16 @@ pub struct Step {
 }
 
 /// The `--steps` listing (also the end of `--help`): each step, numbered, with
-/// where to look.
+/// where to look. Object names are this run's ([`in_own_names`]), in the listing
+/// as in each pause.
 pub fn listing(steps: &[Step]) -> String {
     let mut text = String::new();
     for (n, step) in steps.iter().enumerate() {
         text.push_str(&format!(
             "  {:>2}. {}\n      look: {}\n",
             n + 1,
-            step.what,
-            placeholders_in_capitals(step.look)
+            in_own_names(step.what),
+            placeholders_in_capitals(&in_own_names(step.look))
         ));
     }
     text
@@ -90,7 +92,7 @@ impl Steps {
             return;
         }
         self.done += 1;
-        let mut look = step.look.replace("{pid}", &std::process::id().to_string());
+        let mut look = in_own_names(step.look).replace("{pid}", &std::process::id().to_string());
         for (name, value) in values {
             look = look.replace(&format!("{{{name}}}"), &value.to_string());
         }
@@ -99,7 +101,7 @@ impl Steps {
             err,
             "[step {n}] next: {what}\n         look: {look}\n         press Enter to go on, Ctrl+C to stop\n",
             n = self.done,
-            what = step.what,
+            what = in_own_names(step.what),
         );
         let _ = err.flush();
         drop(err);

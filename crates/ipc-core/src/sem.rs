@@ -148,9 +148,13 @@ impl Semaphore {
         // glibc maps whatever file is there: one of the wrong size (anyone can make
         // a 0-byte sem.NAME) would fault at the first use. Refuse what is plainly
         // no semaphore; a file swapped in between this look and sem_open is beyond
-        // what a look can catch.
+        // what a look can catch. An exclusive create never opens what is there
+        // (glibc links a new file to the name, and the link fails with EEXIST), so
+        // it makes the call and reports EEXIST, as C does, for any file there.
+        let maps_existing = options.creation != Creation::CreateExclusive;
         if let Some(Ok(meta)) = crate::ObjectKind::Semaphore
             .file(name)
+            .filter(|_| maps_existing)
             .map(std::fs::symlink_metadata)
         {
             let size = std::mem::size_of::<libc::sem_t>() as u64;

@@ -493,4 +493,15 @@ fn malformed_semaphore() {
         )),
         Refusal::NotASemaphore { size: 3 }
     );
+    // An exclusive create maps nothing that is there: it is the call C makes, and
+    // fails with EEXIST (so a demo's stale recovery sees what C sees), not a refusal.
+    let exclusive = ipc_core::SemOptions::new().creation(Creation::CreateExclusive);
+    let err = ipc_core::Semaphore::open(&s.name, &exclusive).unwrap_err();
+    assert_eq!(err.refusal(), None, "{err}");
+    assert_eq!(err.errno(), Errno::EEXIST, "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        [0u8; 3],
+        "the file is untouched"
+    );
 }

@@ -85,16 +85,30 @@ fn run(name: &Name, steps: &mut Steps) -> Result<(), Failure> {
                 .creation(Creation::OpenExisting)
                 .access(Access::ReadWrite)
                 .mode(0);
-            let shm =
-                SharedMemory::open(name, &existing).perror("shm_open (open existing) failed")?;
+            let shm = SharedMemory::open(name, &existing)
+                .inspect_err(|e| {
+                    demo_kit::stale::note_if_denied("excl_demo", ObjectKind::SharedMemory, name, e)
+                })
+                .perror("shm_open (open existing) failed")?;
             // Not in the C program: a run killed between shm_open and ftruncate left
             // an object nothing will ever size. Say so (stdout stays C's).
+            // A creator that is still running (paused at --step, in another terminal)
+            // will size it: then the note names it instead.
             if let Ok(0) = shm.size() {
-                errln!(
-                    "excl_demo: note: {name} is 0 bytes: a run that created it was stopped \
-                     before ftruncate, and no run will size it now; remove it with \
-                     excl_demo --unlink"
-                );
+                let creators = demo_kit::stale::other_holders(ObjectKind::SharedMemory, name);
+                if creators.is_empty() {
+                    errln!(
+                        "excl_demo: note: {name} is 0 bytes: a run that created it was stopped \
+                         before ftruncate, and no run will size it now; remove it with \
+                         excl_demo --unlink"
+                    );
+                } else {
+                    errln!(
+                        "excl_demo: note: {name} is 0 bytes for now: {} holds it, \
+                         and has not sized it yet",
+                        creators.join(", ")
+                    );
+                }
             }
             shm
         }

@@ -86,3 +86,65 @@ fn a_zero_byte_object_is_pointed_out() {
     DEMO.assert_transcript(&["--unlink"], UNLINK);
     DEMO.objects().assert_none_left();
 }
+
+/// A second terminal's run, while the first is paused between `shm_open` and
+/// `ftruncate`, also finds a 0-byte object: the note names the run that holds it,
+/// and does not tell the student to remove it under that run.
+#[test]
+fn a_zero_byte_object_a_live_run_holds_is_not_called_abandoned() {
+    let _lock = DEMO.lock();
+    let mut first = DEMO.step(&[]);
+    first.advance_to(2);
+    let out = DEMO.assert_transcript(&[], SECOND);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/ep_exclusive is 0 bytes for now")
+            && stderr.contains(&format!("pid {} (", first.pid())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--unlink"), "{stderr}");
+    let (_, status) = first.finish();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout()),
+        String::from_utf8_lossy(FIRST)
+    );
+    let size = std::fs::metadata("/dev/shm/ep_exclusive").unwrap().len();
+    assert_eq!(size, 1024, "the first run sized its object");
+    DEMO.assert_transcript(&["--unlink"], UNLINK);
+}
+
+#[test]
+fn another_users_object_is_named_with_its_owner() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let test = "another_users_object_is_named_with_its_owner";
+    if !demo_harness::needs::as_two_users(test, "a second user, refused this user's object") {
+        return;
+    }
+    let _lock = DEMO.lock();
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open("/dev/shm/ep_exclusive")
+        .unwrap();
+    let Some(out) = DEMO.run_as_second_user(test, &[]) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Already exists, opening...\n"
+    );
+    let owner = nix::unistd::getuid().as_raw();
+    assert!(
+        stderr.contains("/ep_exclusive: it belongs to")
+            && stderr.contains(&format!("(uid {owner}, mode 0600)")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("shm_open (open existing) failed: Permission denied\n"),
+        "{stderr}"
+    );
+}

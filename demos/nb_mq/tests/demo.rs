@@ -97,3 +97,29 @@ fn a_second_run_leaves_a_live_runs_queue_alone() {
     );
     DEMO.objects().assert_none_left();
 }
+
+#[test]
+fn another_users_queue_is_pointed_out() {
+    let test = "another_users_queue_is_pointed_out";
+    if !demo_harness::needs::as_two_users(test, "a second user, refused this user's queue") {
+        return;
+    }
+    let _lock = DEMO.lock();
+    let name = ipc_core::Name::new("/ep_nonblock_mq").unwrap();
+    let options = ipc_core::MqOptions::new()
+        .creation(ipc_core::Creation::CreateExclusive)
+        .mode(0o600);
+    let _queue = ipc_core::MessageQueue::open(&name, &options).unwrap();
+    let Some(out) = DEMO.run_as_second_user(test, &[]) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains("/ep_nonblock_mq: it belongs to")
+            && stderr.contains("this user may not open it"),
+        "{stderr}"
+    );
+    assert!(stderr.ends_with("mq_open: Permission denied\n"), "{stderr}");
+}

@@ -57,3 +57,19 @@ fn a_run_after_sigkill_recovers_both_semaphores() {
 fn help_names_the_options() {
     DEMO.assert_help(&[]);
 }
+
+#[test]
+fn a_zero_byte_semaphore_file_is_recovered_like_any_leftover() {
+    let _lock = DEMO.lock();
+    // Not a semaphore, but where one would be: C's exclusive sem_open fails with
+    // EEXIST on it, and so must the port's, for its stale recovery to act.
+    std::fs::write("/dev/shm/sem.ep_sem_full", b"").unwrap();
+    let out = DEMO.assert_transcript(&[], TRANSCRIPT);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("left from an earlier run").count(),
+        1,
+        "{stderr}"
+    );
+    DEMO.objects().assert_none_left();
+}
