@@ -403,6 +403,9 @@ impl Tmux {
             .arg(&self.socket)
             .args(args)
             .env_remove("TMUX")
+            // tmux refuses to start a session without a usable TERM (a test
+            // runner may have none, or an empty one).
+            .env("TERM", "xterm-256color")
             .output()
             .expect("run tmux");
         assert!(out.status.success(), "tmux {args:?}: {out:?}");
