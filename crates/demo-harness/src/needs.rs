@@ -93,7 +93,11 @@ impl Namespaces {
         let exe = std::env::current_exe().expect("the test binary's path");
         let exe = exe.to_str().expect("a UTF-8 path to the test binary");
         let inside = format!("{INSIDE}={test}");
-        let mut args = vec![inside.as_str(), "unshare"];
+        // Inside, this user is uid 0, whose lock and scratch directory in /tmp would
+        // be the real root's: the test's private directory goes inside this user's
+        // own (which the namespace shows as uid 0's).
+        let tmpdir = format!("TMPDIR={}", crate::lock::private_dir().display());
+        let mut args = vec![inside.as_str(), tmpdir.as_str(), "unshare"];
         args.extend(self.unshare());
         // A /dev/shm of its own too, like its own queues: the names of two users'
         // runs (their pids, 1 in a PID namespace) never meet.
