@@ -152,6 +152,13 @@ pub(crate) fn overlap(placements: &[Placement], offset: usize, len: usize) -> Op
 /// write through whatever pointers it then holds. An anonymous mapping has no
 /// name, no descriptor and no second mapping.
 ///
+/// Objects are placed **before** forking: after a [`crate::process::fork`], every
+/// mapping made earlier is shared, and each process checks its accesses against
+/// its own copy of the placements, so an object placed then would be unknown to
+/// the others, whose `write` could overwrite a mutex another process holds (its
+/// robust-list pointers, which glibc follows on unlock). Placing in such a mapping
+/// is refused ([`Refusal::SharedByFork`]), in the parent and the child alike.
+///
 /// # What stays outside Rust's reach
 /// The forked processes that share the mapping are trusted not to overwrite its
 /// placed objects (nothing in one process can stop another from writing its own
@@ -217,6 +224,16 @@ impl Mapping {
         }
         if !self.is_writable() {
             return Err(Error::refused(call, None, Errno::EACCES, Refusal::ReadOnly));
+        }
+        // Each process sharing the mapping checks its accesses against its own copy
+        // of the placements; one placed now would be missing from the others'.
+        if self.shared_by_fork() {
+            return Err(Error::refused(
+                call,
+                None,
+                Errno::EBUSY,
+                Refusal::SharedByFork,
+            ));
         }
         if let Some(refusal) = overlap(self.placements(), offset, len) {
             return Err(Error::refused(call, None, Errno::EBUSY, refusal));
