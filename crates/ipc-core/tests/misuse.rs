@@ -102,6 +102,10 @@ fn main() -> ExitCode {
             run: place_after_fork,
         },
         Case {
+            name: "a_second_trace_to_never_lets_a_line_reach_another_file",
+            run: retrace_under_threads,
+        },
+        Case {
             name: "the_helper_thread_cleanup_refuses_a_threaded_process",
             run: helper_thread_refuses_threads,
         },
@@ -595,4 +599,45 @@ fn place_after_fork() {
     // A mapping made after the fork is this process's alone again.
     let mut fresh = Mapping::anonymous(4096).unwrap();
     fresh.place_shared_mutex(0).unwrap();
+}
+
+/// Moving the trace to another file keeps its descriptor's number and points it
+/// at the new file: a thread (or a signal handler) that read the number just
+/// before the move writes its line to one trace file or the other. Closing it
+/// instead would hand the number to the next `open` of any thread, whose file
+/// would get the line.
+fn retrace_under_threads() {
+    let dir = std::env::temp_dir().join(format!("ipc_core_retrace_{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    let traced_to = |file: &std::path::Path| -> Vec<String> {
+        let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == file))
+            .map(|fd| fd.file_name().to_string_lossy().into_owned())
+            .collect();
+        fds.sort();
+        fds
+    };
+    let (first, second) = (dir.join("first"), dir.join("second"));
+    ipc_core::explain::trace_to(&first).unwrap();
+    let before = traced_to(&first);
+    ipc_core::explain::trace_to(&second).unwrap();
+    let (after, left) = (traced_to(&second), traced_to(&first));
+    drop(Mapping::anonymous(8).unwrap()); // narrated into the second file
+    let lines = std::fs::read_to_string(&second).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(before.len(), 1, "one descriptor for the first trace file");
+    assert_eq!(
+        after, before,
+        "the same descriptor now names the second file"
+    );
+    assert!(
+        left.is_empty(),
+        "the first file is no longer open: {left:?}"
+    );
+    assert!(
+        lines.contains("mmap"),
+        "the trace goes on in the second file"
+    );
 }
