@@ -160,9 +160,10 @@ pub(crate) fn overlap(placements: &[Placement], offset: usize, len: usize) -> Op
 /// is refused ([`Refusal::SharedByFork`]), in the parent and the child alike.
 ///
 /// # What stays outside Rust's reach
-/// The forked processes that share the mapping are trusted not to overwrite its
-/// placed objects (nothing in one process can stop another from writing its own
-/// memory).
+/// Since every placement is made before the mapping is shared, each process that
+/// shares it refuses `write`s to the same placed bytes. Code outside this crate in
+/// one of them (`unsafe` code, `/proc/PID/mem`) can still overwrite them: nothing
+/// in one process can stop another from writing its own memory.
 ///
 /// # References
 /// pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3),
