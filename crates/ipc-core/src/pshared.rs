@@ -518,10 +518,13 @@ impl Drop for MutexGuard<'_> {
     fn drop(&mut self) {
         // Narrated before it is made, so the line comes before the next holder's.
         explain_start!("pthread_mutex_unlock", "{:p}", self.ptr);
-        // SAFETY: this thread holds the mutex (the guard exists only after a
-        // successful lock and is not `Send`). If a forked child drops a copy of a
-        // parent's guard, the error-checking mutex answers EPERM and stays locked
-        // for its real holder.
+        // SAFETY: `ptr` is a placed, initialised mutex in a mapping that outlives
+        // the guard ('map), and no placement can re-initialise it meanwhile (that
+        // needs `&mut Mapping`). This thread normally holds it (the guard exists
+        // only after a successful lock and is not `Send`); where it does not (a
+        // forked child dropping its copy of a parent's guard, a condition wait
+        // that failed without taking the mutex back), the error-checking, robust
+        // mutex answers EPERM and stays as it was: defined behaviour either way.
         let rc = unsafe { libc::pthread_mutex_unlock(self.ptr) };
         explain_resumed!("pthread_mutex_unlock", errno_of(rc), "");
     }
