@@ -75,6 +75,11 @@ pub enum Refusal {
     },
     /// A [`crate::Placed`] token of another mapping, or of another kind of object.
     ForeignPlacement,
+    /// The anonymous mapping is shared with another process through `fork`: each
+    /// holds its own copy of the list of placed objects, so an object placed now
+    /// would be unknown to the other, whose writes could overwrite it. Place every
+    /// object before forking.
+    SharedByFork,
     /// The file behind a semaphore's name is no semaphore (not a regular file of
     /// `sizeof(sem_t)` bytes): mapping it would fault.
     NotASemaphore {
@@ -172,6 +177,10 @@ impl fmt::Display for Refusal {
             Refusal::ForeignPlacement => {
                 f.write_str("that object was placed in another mapping, or is of another kind")
             }
+            Refusal::SharedByFork => f.write_str(
+                "the mapping is shared with a forked process, which would not know of an \
+                 object placed now: place every object before forking",
+            ),
             Refusal::WrongMutex => f.write_str(
                 "the condition variable was placed with another mutex than the one held",
             ),

@@ -11,6 +11,7 @@
 
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
@@ -20,6 +21,16 @@ use nix::unistd::{ForkResult, Pid};
 use crate::cleanup;
 use crate::error::{Error, Refusal, Result};
 use crate::explain::{explain, explain_resumed, explain_start};
+
+/// Forks this process (and, in a child, its ancestors up to it) has made with
+/// [`fork`]. A mapping remembers the count it was made at: if it has changed, the
+/// mapping may be shared with another process (see [`crate::Refusal::SharedByFork`]).
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// The count of [`fork`]s so far, in this process and, in a child, its ancestors.
+pub(crate) fn forks() -> u64 {
+    FORKS.load(Ordering::Relaxed)
+}
 
 /// A forked child not yet waited for.
 ///
@@ -99,6 +110,8 @@ pub fn fork<S>(shared: S, child: impl FnOnce(S) -> i32) -> Result<(Child, S)> {
             explain_resumed!("fork", Err::<Pid, _>(errno), "");
             Error::os("fork", None, errno)
         })?;
+        // In both processes: every mapping made before now is shared.
+        FORKS.fetch_add(1, Ordering::Relaxed);
         if let ForkResult::Parent { child } = forked {
             registry.add_child(parent.as_raw(), child.as_raw());
         }

@@ -152,10 +152,18 @@ pub(crate) fn overlap(placements: &[Placement], offset: usize, len: usize) -> Op
 /// write through whatever pointers it then holds. An anonymous mapping has no
 /// name, no descriptor and no second mapping.
 ///
+/// Objects are placed **before** forking: after a [`crate::process::fork`], every
+/// mapping made earlier is shared, and each process checks its accesses against
+/// its own copy of the placements, so an object placed then would be unknown to
+/// the others, whose `write` could overwrite a mutex another process holds (its
+/// robust-list pointers, which glibc follows on unlock). Placing in such a mapping
+/// is refused ([`Refusal::SharedByFork`]), in the parent and the child alike.
+///
 /// # What stays outside Rust's reach
-/// The forked processes that share the mapping are trusted not to overwrite its
-/// placed objects (nothing in one process can stop another from writing its own
-/// memory).
+/// Since every placement is made before the mapping is shared, each process that
+/// shares it refuses `write`s to the same placed bytes. Code outside this crate in
+/// one of them (`unsafe` code, `/proc/PID/mem`) can still overwrite them: nothing
+/// in one process can stop another from writing its own memory.
 ///
 /// # References
 /// pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3),
@@ -217,6 +225,16 @@ impl Mapping {
         }
         if !self.is_writable() {
             return Err(Error::refused(call, None, Errno::EACCES, Refusal::ReadOnly));
+        }
+        // Each process sharing the mapping checks its accesses against its own copy
+        // of the placements; one placed now would be missing from the others'.
+        if self.shared_by_fork() {
+            return Err(Error::refused(
+                call,
+                None,
+                Errno::EBUSY,
+                Refusal::SharedByFork,
+            ));
         }
         if let Some(refusal) = overlap(self.placements(), offset, len) {
             return Err(Error::refused(call, None, Errno::EBUSY, refusal));
@@ -500,10 +518,13 @@ impl Drop for MutexGuard<'_> {
     fn drop(&mut self) {
         // Narrated before it is made, so the line comes before the next holder's.
         explain_start!("pthread_mutex_unlock", "{:p}", self.ptr);
-        // SAFETY: this thread holds the mutex (the guard exists only after a
-        // successful lock and is not `Send`). If a forked child drops a copy of a
-        // parent's guard, the error-checking mutex answers EPERM and stays locked
-        // for its real holder.
+        // SAFETY: `ptr` is a placed, initialised mutex in a mapping that outlives
+        // the guard ('map), and no placement can re-initialise it meanwhile (that
+        // needs `&mut Mapping`). This thread normally holds it (the guard exists
+        // only after a successful lock and is not `Send`); where it does not (a
+        // forked child dropping its copy of a parent's guard, a condition wait
+        // that failed without taking the mutex back), the error-checking, robust
+        // mutex answers EPERM and stays as it was: defined behaviour either way.
         let rc = unsafe { libc::pthread_mutex_unlock(self.ptr) };
         explain_resumed!("pthread_mutex_unlock", errno_of(rc), "");
     }

@@ -13,6 +13,7 @@ use crate::explain::{explain, explain_resumed, explain_start, oflag as flag_name
 use crate::limits;
 use crate::name::Name;
 use crate::open::Creation;
+use crate::shm::FileMapped;
 use crate::termination;
 
 /// Largest value a semaphore can hold (`SEM_VALUE_MAX`).
@@ -81,6 +82,12 @@ impl SemOptions {
 #[derive(Debug)]
 pub struct Semaphore {
     sem: SemPtr,
+    /// glibc's mapping of `/dev/shm/sem.NAME`, recorded so that this process never
+    /// shrinks that file under it (it is also the shared memory object
+    /// `/sem.NAME`, which [`crate::SharedMemory::set_len`] could truncate, and the
+    /// next use would raise `SIGBUS`). Declared after `sem`, so it is forgotten
+    /// only once the mapping is gone.
+    _file: Option<FileMapped>,
     name: Name,
 }
 
@@ -200,8 +207,10 @@ impl Semaphore {
             _ => Error::os("sem_open", Some(name), errno),
         })?;
         let sem = NonNull::new(sem).expect("sem_open returned null without SEM_FAILED");
+        let file = FileMapped::at(sem.as_ptr() as usize, std::mem::size_of::<libc::sem_t>());
         Ok(Semaphore {
             sem: SemPtr(sem),
+            _file: file,
             name: name.clone(),
         })
     }
@@ -356,9 +365,10 @@ impl Semaphore {
     /// # Errors
     /// `EINVAL` only.
     pub fn close(self) -> Result<()> {
-        let Semaphore { sem, name } = self;
+        let Semaphore { sem, _file, name } = self;
         let ptr = sem.0.as_ptr();
         let result = outcome(sem.close());
+        drop(_file);
         explain!("sem_close", result, "{ptr:p} /* {name} */");
         result
             .map(drop)

@@ -119,7 +119,11 @@ pub enum Sizing {
 /// raises `SIGBUS` when touched. So [`SharedMemory::map`] refuses a length past
 /// the object's end ([`Refusal::PastEnd`]), and [`SharedMemory::set_len`] refuses
 /// to shrink an object under a live mapping of it in this process, through any of
-/// its descriptors ([`Refusal::StillMapped`]). What no check here can prevent:
+/// its descriptors ([`Refusal::StillMapped`]), or under an open
+/// [`crate::Semaphore`] (glibc maps its file `/dev/shm/sem.NAME`, which is also the
+/// shared memory object `/sem.NAME`). The two checks and the calls they guard
+/// are made under one lock, so a thread mapping while another shrinks cannot slip
+/// between them. What no check here can prevent:
 /// another process shrinking the object, a file API outside this crate doing so,
 /// or a full `/dev/shm` when a page of an object sized with `ftruncate` is first
 /// touched ([`SharedMemory::reserve`] avoids that one). To read or write an object
@@ -182,10 +186,13 @@ impl SharedMemory {
     /// # Errors
     /// `EINVAL` (opened read-only, or `len` too large), `EFBIG`.
     pub fn set_len(&self, len: u64) -> Result<()> {
+        // Held until the length is set, so no thread maps the object meanwhile on
+        // the strength of its old length.
+        let live = mapped();
         let stat = nix::sys::stat::fstat(self.fd().as_fd())
             .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
         let key = (stat.st_dev, stat.st_ino);
-        let longest = mapped()
+        let longest = live
             .iter()
             .filter(|(k, _)| *k == key)
             .map(|&(_, mapped)| mapped)
@@ -201,6 +208,7 @@ impl SharedMemory {
         let len = libc::off_t::try_from(len)
             .map_err(|_| Error::os("ftruncate", Some(&self.name), Errno::EFBIG))?;
         let result = nix::unistd::ftruncate(self.fd(), len).map(|()| 0);
+        drop(live);
         explain!("ftruncate", result, "{}, {len}", self.raw_fd());
         result
             .map(drop)
@@ -343,6 +351,9 @@ impl SharedMemory {
                 Refusal::ZeroLength,
             ));
         };
+        // Held from the look at the length until the mapping is recorded, so no
+        // thread of this process shrinks the object in between (see `set_len`).
+        let mut live = mapped();
         let stat = nix::sys::stat::fstat(self.fd().as_fd())
             .map_err(|errno| Error::os("fstat", Some(&self.name), errno))?;
         let size = stat.st_size as u64;
@@ -375,6 +386,7 @@ impl SharedMemory {
             self.raw_fd()
         );
         let ptr = result.map_err(|errno| Error::os("mmap", Some(&self.name), errno))?;
+        live.push((key, len));
         Ok(Mapping::new(
             ptr.cast(),
             len,
@@ -465,6 +477,9 @@ pub struct Mapping {
     placements: Vec<Placement>,
     /// The object it maps, as `(st_dev, st_ino)`; `None` for an anonymous mapping.
     file: Option<FileKey>,
+    /// [`crate::process::forks`] when it was made: another count means a forked
+    /// process may hold a copy of it.
+    forks: u64,
 }
 
 /// A file's identity: `(st_dev, st_ino)`.
@@ -472,6 +487,8 @@ type FileKey = (u64, u64);
 
 /// The live mappings of named objects in this process: the object and the length
 /// of each, so that [`SharedMemory::set_len`] never shrinks an object under one.
+/// It holds the [`Mapping`]s of [`SharedMemory::map`] and the mapping glibc makes
+/// of each open [`crate::Semaphore`]'s file (see [`FileMapped`]).
 static MAPPED: std::sync::Mutex<Vec<(FileKey, usize)>> = std::sync::Mutex::new(Vec::new());
 
 fn mapped() -> std::sync::MutexGuard<'static, Vec<(FileKey, usize)>> {
@@ -480,15 +497,67 @@ fn mapped() -> std::sync::MutexGuard<'static, Vec<(FileKey, usize)>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Removes one record of a live mapping of `len` bytes of `key`.
+fn forget_mapped(key: FileKey, len: usize) {
+    let mut live = mapped();
+    if let Some(at) = live.iter().position(|&entry| entry == (key, len)) {
+        live.swap_remove(at);
+    }
+}
+
+/// A mapping made outside [`Mapping`] (glibc's own, of a semaphore's file),
+/// recorded in the live mappings so that [`SharedMemory::set_len`] refuses to
+/// shrink the file under it; forgotten on drop.
+#[derive(Debug)]
+pub(crate) struct FileMapped {
+    key: FileKey,
+    len: usize,
+}
+
+impl FileMapped {
+    /// Records the mapping of `len` bytes at `addr`, if `/proc/self/maps` names
+    /// the file it maps (`None` without `/proc`: then nothing is protected).
+    pub(crate) fn at(addr: usize, len: usize) -> Option<FileMapped> {
+        let key = file_mapped_at(addr)?;
+        mapped().push((key, len));
+        Some(FileMapped { key, len })
+    }
+}
+
+impl Drop for FileMapped {
+    fn drop(&mut self) {
+        forget_mapped(self.key, self.len);
+    }
+}
+
+/// The file (`st_dev`, `st_ino`) mapped at `addr` in this process, read from
+/// the line of `/proc/self/maps` whose range holds it:
+/// `start-end perms offset major:minor inode path`.
+fn file_mapped_at(addr: usize) -> Option<FileKey> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_ascii_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let start = usize::from_str_radix(start, 16).ok()?;
+        let end = usize::from_str_radix(end, 16).ok()?;
+        if !(start..end).contains(&addr) {
+            return None;
+        }
+        let (major, minor) = fields.nth(2)?.split_once(':')?;
+        let major = u32::from_str_radix(major, 16).ok()?;
+        let minor = u32::from_str_radix(minor, 16).ok()?;
+        let inode = fields.next()?.parse::<u64>().ok()?;
+        (inode != 0).then(|| (libc::makedev(major, minor), inode))
+    })
+}
+
 /// The next mapping's id.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Mapping {
     /// A mapping of `len` bytes at `ptr`, just returned by `mmap`.
+    /// A mapping of a named object must already be recorded in `MAPPED`.
     fn new(ptr: NonNull<u8>, len: usize, writable: bool, file: Option<FileKey>) -> Mapping {
-        if let Some(key) = file {
-            mapped().push((key, len));
-        }
         Mapping {
             ptr,
             len,
@@ -496,6 +565,7 @@ impl Mapping {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             placements: Vec::new(),
             file,
+            forks: crate::process::forks(),
         }
     }
 
@@ -508,11 +578,14 @@ impl Mapping {
     /// Forgets this mapping in the list of live mappings of named objects.
     fn forget(&self) {
         if let Some(key) = self.file {
-            let mut live = mapped();
-            if let Some(at) = live.iter().position(|&entry| entry == (key, self.len)) {
-                live.swap_remove(at);
-            }
+            forget_mapped(key, self.len);
         }
+    }
+
+    /// Whether a `fork` since it was made may have given another process a copy
+    /// of it, with its own copy of the placements.
+    pub(crate) fn shared_by_fork(&self) -> bool {
+        self.forks != crate::process::forks()
     }
 
     pub(crate) fn id(&self) -> u64 {
@@ -797,7 +870,8 @@ impl Mapping {
     /// `EINVAL` only, which a live mapping does not meet.
     pub fn unmap(self) -> Result<()> {
         self.forget();
-        let this = std::mem::ManuallyDrop::new(self);
+        let mut this = std::mem::ManuallyDrop::new(self);
+        drop(std::mem::take(&mut this.placements));
         // SAFETY: the range is exactly the one `mmap` returned, and `this` is never
         // dropped, so it is unmapped once; no reference into it survives (the
         // accessors hand out none).

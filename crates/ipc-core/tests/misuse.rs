@@ -90,6 +90,22 @@ fn main() -> ExitCode {
             run: malformed_semaphore,
         },
         Case {
+            name: "a_thread_shrinking_an_object_while_another_maps_it_never_faults",
+            run: shrink_while_mapping,
+        },
+        Case {
+            name: "a_semaphore_file_never_shrinks_under_an_open_semaphore",
+            run: shrink_under_a_semaphore,
+        },
+        Case {
+            name: "placing_in_a_mapping_shared_by_fork_is_refused",
+            run: place_after_fork,
+        },
+        Case {
+            name: "a_second_trace_to_never_lets_a_line_reach_another_file",
+            run: retrace_under_threads,
+        },
+        Case {
             name: "the_helper_thread_cleanup_refuses_a_threaded_process",
             run: helper_thread_refuses_threads,
         },
@@ -503,5 +519,125 @@ fn malformed_semaphore() {
         std::fs::read(&path).unwrap(),
         [0u8; 3],
         "the file is untouched"
+    );
+}
+
+/// One thread maps the object and touches its mapping while another shrinks and
+/// regrows it: the size `map` checked must still hold when the mapping is made
+/// (or the shrink refused), or the touch raises `SIGBUS`.
+fn shrink_while_mapping() {
+    let (_m, shm) = object("race", 4096);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let end = std::time::Instant::now() + Duration::from_secs(3);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = shm.set_len(0);
+                let _ = shm.set_len(4096);
+            }
+        });
+        let mut mapped = 0u32;
+        while std::time::Instant::now() < end {
+            if let Ok(map) = shm.map(4096) {
+                map.write(0, &[1]).unwrap(); // SIGBUS if the object shrank under it
+                mapped += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(mapped > 0, "never mapped: the race was not tried");
+    });
+}
+
+/// glibc keeps a named semaphore in `/dev/shm/sem.NAME`, which is also the shared
+/// memory object `/sem.NAME`: shrinking it under an open semaphore would make the
+/// next `sem_post` raise `SIGBUS`.
+fn shrink_under_a_semaphore() {
+    let s = Scratch::new(ObjectKind::Semaphore, "shrunk");
+    let sem = ipc_core::Semaphore::open(
+        &s.name,
+        &ipc_core::SemOptions::new().creation(Creation::CreateExclusive),
+    )
+    .unwrap();
+    let file = ipc_core::Name::from_bytes(&[b"/sem.", s.name.without_slash()].concat()).unwrap();
+    let shm = SharedMemory::open(&file, &ShmOptions::new()).unwrap();
+    assert!(matches!(
+        refusal(shm.set_len(0)),
+        Refusal::StillMapped { .. }
+    ));
+    sem.post().unwrap(); // SIGBUS had the file been shrunk
+    assert_eq!(sem.value().unwrap(), 1);
+    drop(sem);
+    shm.set_len(0).unwrap(); // once closed, it may shrink
+}
+
+/// After `fork`, parent and child each hold a copy of the mapping and of its list
+/// of placements. An object placed afterwards in one is unknown to the other,
+/// whose `write` would then scribble over it (a locked robust mutex holds the
+/// pointers of its thread's robust list, which glibc follows on unlock).
+fn place_after_fork() {
+    let mut map = Mapping::anonymous(4096).unwrap();
+    let before = map.place_shared_mutex(0).unwrap();
+    let (mut child, map) = fork(map, |mut map| {
+        let placed = map.place_shared_semaphore(64, 0);
+        let refused = matches!(
+            placed.as_ref().map_err(|e| e.refusal()),
+            Err(Some(Refusal::SharedByFork))
+        );
+        // Placed before the fork: known to both, usable in both.
+        let usable = map.mutex(before).and_then(|m| m.lock().map(drop)).is_ok();
+        i32::from(!refused) + 2 * i32::from(!usable)
+    })
+    .unwrap();
+    assert_eq!(
+        child.wait_timeout(Duration::from_secs(30)).unwrap(),
+        Some(ExitStatus::Exited(0)),
+        "the child placed in a mapping its parent shares (1), or could not use what was placed before (2)"
+    );
+    let mut map = map;
+    assert_eq!(refusal(map.place_shared_mutex(128)), Refusal::SharedByFork);
+    drop(map.mutex(before).unwrap().lock().unwrap());
+    // A mapping made after the fork is this process's alone again.
+    let mut fresh = Mapping::anonymous(4096).unwrap();
+    fresh.place_shared_mutex(0).unwrap();
+}
+
+/// Moving the trace to another file keeps its descriptor's number and points it
+/// at the new file: a thread (or a signal handler) that read the number just
+/// before the move writes its line to one trace file or the other. Closing it
+/// instead would hand the number to the next `open` of any thread, whose file
+/// would get the line.
+fn retrace_under_threads() {
+    let dir = std::env::temp_dir().join(format!("ipc_core_retrace_{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    let traced_to = |file: &std::path::Path| -> Vec<String> {
+        let mut fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == file))
+            .map(|fd| fd.file_name().to_string_lossy().into_owned())
+            .collect();
+        fds.sort();
+        fds
+    };
+    let (first, second) = (dir.join("first"), dir.join("second"));
+    ipc_core::explain::trace_to(&first).unwrap();
+    let before = traced_to(&first);
+    ipc_core::explain::trace_to(&second).unwrap();
+    let (after, left) = (traced_to(&second), traced_to(&first));
+    drop(Mapping::anonymous(8).unwrap()); // narrated into the second file
+    let lines = std::fs::read_to_string(&second).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(before.len(), 1, "one descriptor for the first trace file");
+    assert_eq!(
+        after, before,
+        "the same descriptor now names the second file"
+    );
+    assert!(
+        left.is_empty(),
+        "the first file is no longer open: {left:?}"
+    );
+    assert!(
+        lines.contains("mmap"),
+        "the trace goes on in the second file"
     );
 }

@@ -182,11 +182,32 @@ pub fn trace_to(path: &Path) -> std::io::Result<()> {
         // A descriptor limit below HIGH_FD: keep the low one.
         low
     };
+    // One switch at a time, so two first calls do not both install a descriptor.
+    static SWITCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = SWITCH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     share_lost();
-    let old = FD.swap(fd, Ordering::SeqCst);
-    if old >= 0 {
-        // SAFETY: the previous trace descriptor was ours; nothing writes to it now.
-        unsafe { libc::close(old) };
+    let old = FD.load(Ordering::SeqCst);
+    if old < 0 {
+        FD.store(fd, Ordering::SeqCst);
+        return Ok(());
+    }
+    // The trace descriptor is never closed: another thread (or a signal handler)
+    // may have read its number and be about to write, and a closed number is the
+    // next `open`'s, which would get the line. `dup3` makes that number refer to
+    // the new file in one step instead, so such a write lands in one trace file or
+    // the other.
+    // SAFETY: `fd` and `old` are open descriptors of ours (`old` is the trace
+    // descriptor this function installed); dup3 replaces what `old` refers to
+    // atomically and touches no memory.
+    let rc = unsafe { libc::dup3(fd, old, libc::O_CLOEXEC) };
+    let error = std::io::Error::last_os_error();
+    // SAFETY: `fd` is ours, and no longer needed: `old` refers to its file now
+    // (or the call failed and the trace stays where it was).
+    unsafe { libc::close(fd) };
+    if rc < 0 {
+        return Err(error);
     }
     Ok(())
 }
