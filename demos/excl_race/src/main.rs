@@ -22,7 +22,7 @@ use demo_kit::{outln, Cli, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child};
 use ipc_core::ObjectKind;
-use ipc_core::{Creation, Errno, Mapping, Mode, Name, SharedSemaphore};
+use ipc_core::{Creation, Deadline, Errno, Mapping, Mode, Name, SharedSemaphore};
 
 use slots::{Outcome, Slot};
 
@@ -69,6 +69,10 @@ const GATE_STRIDE: usize = 64;
 const SLOTS: usize = GATES + GATE_STRIDE * MAX_PROCS as usize;
 const MAP_LEN: usize = SLOTS + slots::STRIDE * MAX_PROCS as usize;
 const STOP: u64 = u64::MAX;
+
+/// Longest a round may take beyond its gap: a worker that has not reported by then
+/// has died or is stuck, and the lab says so instead of waiting for ever.
+const ROUND_WITHIN: Duration = Duration::from_secs(10);
 
 fn main() {
     demo_kit::start_lab(&USAGE, |cli, _steps| run(cli));
@@ -164,7 +168,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
     }
 
-    let raced = race_all(&race, &gates, &done, &slots, rounds);
+    let raced = race_all(&race, &gates, &done, &slots, rounds, &mut workers);
     let raced = match raced {
         Ok(report) => report,
         Err(failure) => return Err(stop(&race, &gates, workers, failure)),
@@ -219,6 +223,7 @@ fn race_all(
     done: &SharedSemaphore<'_>,
     slots: &[Slot<'_>],
     rounds: u64,
+    workers: &mut [Child],
 ) -> Result<Vec<(Way, Tally)>, Failure> {
     let mut report = Vec::new();
     for way in [Way::Exclusive, Way::CheckThenCreate] {
@@ -233,8 +238,16 @@ fn race_all(
                 for gate in gates {
                     gate.post().perror("sem_post")?;
                 }
-                for _ in 0..race.procs {
-                    done.wait().perror("sem_wait")?;
+                // Bounded: a worker killed (or stuck) never reports.
+                let deadline = Deadline::after(ROUND_WITHIN + race.gap).perror("clock_gettime")?;
+                for reported in 0..race.procs {
+                    match done.wait_until(&deadline) {
+                        Ok(()) => {}
+                        Err(e) if e.errno() == Errno::ETIMEDOUT => {
+                            return Err(silent(workers, reported, race.procs))
+                        }
+                        Err(e) => return Err(e).perror("sem_timedwait"),
+                    }
                 }
                 let results: Vec<(Outcome, u64)> = slots.iter().map(Slot::take).collect();
                 if let Some(Outcome::Failed { call, errno }) = results
@@ -290,6 +303,31 @@ fn race_all(
         }
     }
     Ok(report)
+}
+
+/// The failure for a round in which only `reported` of `procs` workers reported
+/// within [`ROUND_WITHIN`]: names the workers that have ended, and how.
+fn silent(workers: &mut [Child], reported: u64, procs: u64) -> Failure {
+    let ended: Vec<String> = workers
+        .iter_mut()
+        .filter_map(|w| {
+            let pid = w.pid();
+            match w.try_wait() {
+                Ok(Some(status)) => Some(format!("{pid}: {status:?}")),
+                _ => None,
+            }
+        })
+        .collect();
+    Failure::message(format!(
+        "excl_race: sem_timedwait: Connection timed out: {reported} of {procs} workers \
+         reported within {} s of a round's start (workers ended: {})",
+        ROUND_WITHIN.as_secs(),
+        if ended.is_empty() {
+            "none".to_owned()
+        } else {
+            ended.join(", ")
+        }
+    ))
 }
 
 /// Ends the workers after a failure (they wait at their gates, or are about to),

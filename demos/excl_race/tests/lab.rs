@@ -144,3 +144,38 @@ fn an_unwritable_stdout_is_a_clean_failure() {
     let _serial = LAB.lock();
     LAB.assert_unwritable_stdout_fails_cleanly(&["--rounds", "3"]);
 }
+
+/// A worker killed mid-run never reports: the parent gives up on the round after its
+/// bounded wait, says how many reported and which worker ended how, stops the others
+/// and leaves nothing (it waited on `sem_wait` for ever).
+#[test]
+fn a_worker_killed_mid_run_is_a_clear_failure_not_a_hang() {
+    let _serial = LAB.lock();
+    let mut process = Process::start(
+        BIN,
+        &["--procs", "3", "--rounds", "100000000"],
+        Io::Captured,
+        PATIENCE,
+    );
+    let pid = process.pid();
+    std::thread::sleep(Duration::from_millis(500));
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .expect("the lab's children");
+    let worker: i32 = children
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .expect("a worker");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker), Signal::SIGKILL)
+        .expect("kill the worker");
+    let status = process.wait();
+    let stderr = String::from_utf8_lossy(&process.stderr()).into_owned();
+    assert_eq!(status.code(), Some(1), "{status:?}: {stderr}");
+    assert!(
+        stderr.contains("excl_race: sem_timedwait: Connection timed out: ")
+            && stderr.contains("of 3 workers reported within 10 s")
+            && stderr.contains(&format!("{worker}: Signaled(SIGKILL)")),
+        "{stderr}"
+    );
+    LAB.assert_left_nothing(pid);
+}

@@ -46,13 +46,24 @@ fn main() {
 }
 
 fn run(requested: u64, timeout_ms: u64) -> Result<(), Failure> {
+    // mq_attr.mq_maxmsg is a long: a larger number would reach mq_open negative,
+    // and its bare EINVAL would name no limit.
+    let Ok(capacity) = i64::try_from(requested) else {
+        return Err(Failure::message(format!(
+            "nb_queue: --max-messages {requested} refused before mq_open: mq_maxmsg is a \
+             long, at most {} (and the kernel allows at most msg_max, {}, unless privileged)",
+            i64::MAX,
+            ipc_core::limits::mqueue_sysctl("msg_max")
+                .map_or_else(|| "unknown here".to_owned(), |m| m.to_string())
+        )));
+    };
     let name = unique_name("nb_queue", "q");
     let options = MqOptions::new()
         .creation(Creation::CreateExclusive)
         .access(Access::ReadWrite)
         .nonblocking(true)
         .mode(0o600)
-        .capacity(requested as i64, MSG_SIZE as i64);
+        .capacity(capacity, MSG_SIZE as i64);
     let opened = cleanup::own(ObjectKind::MessageQueue, &name, || {
         MessageQueue::open(&name, &options)
     });

@@ -95,3 +95,26 @@ fn above_msg_max_names_the_limit() {
 fn an_unwritable_stdout_is_a_clean_failure() {
     LAB.assert_unwritable_stdout_fails_cleanly(&["--timeout-ms", "1"]);
 }
+
+/// A capacity past a `long` is refused naming the limits, not sent to `mq_open`
+/// negative (which answered a bare "mq_open: Invalid argument").
+#[test]
+fn a_capacity_past_a_long_is_refused_naming_the_limits() {
+    let mut process = Process::start(
+        BIN,
+        &["--max-messages", "9223372036854775808"],
+        Io::Captured,
+        PATIENCE,
+    );
+    let status = process.wait();
+    let stderr = String::from_utf8_lossy(&process.stderr()).into_owned();
+    assert_eq!(status.code(), Some(1), "{status:?}: {stderr}");
+    assert!(
+        stderr.starts_with(
+            "nb_queue: --max-messages 9223372036854775808 refused before mq_open: mq_maxmsg \
+             is a long, at most 9223372036854775807 (and the kernel allows at most msg_max, "
+        ),
+        "{stderr}"
+    );
+    LAB.assert_left_nothing(process.pid());
+}

@@ -147,7 +147,16 @@ fn main() {
                  per process), not {procs}"
             )));
         }
-        run(procs, cli.number(&USAGE, "--increments", 1))
+        let increments = cli.number(&USAGE, "--increments", 1);
+        // The counter is 64 bits: the expected total must fit in it.
+        if procs.checked_mul(increments).is_none() {
+            return Err(Failure::message(format!(
+                "shm_race: --increments is at most {} for {procs} processes (their total \
+                 must fit the 64-bit counter), not {increments}",
+                u64::MAX / procs
+            )));
+        }
+        run(procs, increments)
     });
 }
 
@@ -250,7 +259,7 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
         format!(
             "without synchronisation {procs} processes lost 0 of {expected} increments: \
              could not show it here, because {}",
-            why_nothing_was_lost(none)
+            why_nothing_was_lost(none, procs)
         )
     };
     outln!(
@@ -264,15 +273,19 @@ fn run(procs: u64, increments: u64) -> Result<(), Failure> {
 }
 
 /// Why the unsynchronised run lost nothing, from what it measured.
-fn why_nothing_was_lost(none: &Outcome) -> String {
+fn why_nothing_was_lost(none: &Outcome, procs: u64) -> String {
     if none.overlap.is_zero() {
         "the workers never ran at the same time (each had finished before the next began)".into()
-    } else if none.turns <= 1 {
+    } else if none.turns < procs {
+        // Fewer changes of hands than workers: each did its increments in one
+        // stretch, one after another.
         format!(
-            "the workers ran together for {:.1} ms on {} but never took turns (one did \
-             all its increments, then the other)",
+            "the workers ran together for {:.1} ms on {} but never took turns (the \
+             increments changed hands {} times among {procs} workers: each did all its \
+             increments in one stretch, one after another)",
             ms(none.overlap),
-            cpus::phrase(none.cpus)
+            cpus::phrase(none.cpus),
+            none.turns
         )
     } else {
         format!(
@@ -401,10 +414,12 @@ fn work(shared: &Shared<'_>, variant: Variant, worker: u64, increments: u64, pro
                 seen_cpus |= 1 << cpu;
             }
         }
-        // Outside the race window: note when this worker takes over from another.
-        if shared.turn.load(Ordering::Relaxed) != me {
+        // Outside the race window: note when this worker takes over from another
+        // (the very first increment of all takes over from nobody: not a turn).
+        let last = shared.turn.load(Ordering::Relaxed);
+        if last != me {
             shared.turn.store(me, Ordering::Relaxed);
-            turns += 1;
+            turns += u64::from(last != 0);
         }
         // `counter++` unoptimised: a load, a few instructions, a store; another
         // process's store in between is overwritten.

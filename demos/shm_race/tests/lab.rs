@@ -99,3 +99,53 @@ fn an_unwritable_stdout_is_a_clean_failure() {
     let _cores = LAB.lock();
     LAB.assert_unwritable_stdout_fails_cleanly(&["--increments", "1000"]);
 }
+
+/// A total past the 64-bit counter is refused, naming the limit, before anything
+/// is made (it overflowed: a debug build panicked leaving the counter and the
+/// semaphore, a release build promised a wrapped total).
+#[test]
+fn a_total_past_the_counter_is_refused_before_anything_is_made() {
+    let mut process = Process::start(
+        BIN,
+        &["--procs", "3", "--increments", &u64::MAX.to_string()],
+        Io::Captured,
+        PATIENCE,
+    );
+    let status = process.wait();
+    let stderr = String::from_utf8_lossy(&process.stderr()).into_owned();
+    assert_eq!(status.code(), Some(1), "{status:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "--increments is at most {} for 3 processes",
+            u64::MAX / 3
+        )),
+        "{stderr}"
+    );
+    LAB.assert_left_nothing(process.pid());
+}
+
+/// With one increment each the workers cannot take turns: the increments change
+/// hands at most once between two of them, and the verdict says nothing could be
+/// shown and that they never took turns (the first increment of all was counted as
+/// a turn, so two workers one after the other "took turns 2 times").
+#[test]
+fn workers_that_never_interleaved_are_not_said_to_take_turns() {
+    let _cores = LAB.lock();
+    let lab = LAB.run(&["--procs", "2", "--increments", "1"]);
+    for variant in ["none", "named semaphore", "pshared mutex", "atomic"] {
+        let (lost, turns) = row(&lab.stdout, variant);
+        assert_eq!(lost, 0, "{}", lab.stdout);
+        assert!(
+            turns <= 1,
+            "{variant}: {turns} turns from 2 increments:\n{}",
+            lab.stdout
+        );
+    }
+    let v = &lab.verdict;
+    assert!(
+        v.contains("lost 0 of 2 increments: could not show it here, because"),
+        "{v}"
+    );
+    assert!(!v.contains("took turns 2 times"), "{v}");
+}
