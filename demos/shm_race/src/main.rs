@@ -332,21 +332,25 @@ fn race(
     for _ in 0..procs {
         shared.gate.post().perror("sem_post")?;
     }
-    let mut failed = None;
-    for worker in workers {
-        match worker.wait().perror("waitpid")? {
-            ExitStatus::Exited(0) => {}
-            status => failed = Some(status),
+    let ended = wait_all(workers)?;
+    let elapsed = start.elapsed();
+    match ended {
+        None => {}
+        Some((pid, ExitStatus::Signaled(signal))) => {
+            return Err(Failure::message(format!(
+                "shm_race: a {} worker (pid {pid}) was killed by {signal}: the others \
+                 were stopped (they would wait for it for ever)",
+                variant.label()
+            )))
+        }
+        Some((pid, status)) => {
+            return Err(Failure::message(format!(
+                "shm_race: a {} worker (pid {pid}) failed ({status:?}): sem_wait, sem_post \
+                 or pthread_mutex_lock/unlock returned an error; the others were stopped",
+                variant.label()
+            )))
         }
     }
-    if let Some(status) = failed {
-        return Err(Failure::message(format!(
-            "shm_race: a {} worker failed ({status:?}): sem_wait, sem_post or \
-             pthread_mutex_lock/unlock returned an error",
-            variant.label()
-        )));
-    }
-    let elapsed = start.elapsed();
     let mut stats = Vec::new();
     for worker in 0..procs {
         stats.push(shared.stats(worker).perror("atomic")?);
@@ -371,7 +375,34 @@ fn race(
     ))
 }
 
-/// Stops workers already forked (a later fork failed): they wait at the gate.
+/// Waits for every worker. The first to fail (killed, or an error) stops the
+/// others, which could otherwise wait for it for ever: at the start line, or on
+/// the lock it held. Returns that worker's pid and how it ended, if one failed.
+fn wait_all(mut pending: Vec<Child>) -> Result<Option<(i32, ExitStatus)>, Failure> {
+    while !pending.is_empty() {
+        let mut failed = None;
+        let mut running = Vec::with_capacity(pending.len());
+        for mut worker in pending {
+            match worker.try_wait().perror("waitpid")? {
+                Some(ExitStatus::Exited(0)) => {}
+                Some(status) if failed.is_none() => failed = Some((worker.pid().as_raw(), status)),
+                Some(_) => {}
+                None => running.push(worker),
+            }
+        }
+        if failed.is_some() {
+            stop(running);
+            return Ok(failed);
+        }
+        pending = running;
+        if !pending.is_empty() {
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+    Ok(None)
+}
+
+/// Stops workers already forked (a later fork failed, or another worker did).
 fn stop(workers: Vec<Child>) {
     for worker in workers {
         let _ = worker.signal(ipc_core::Signal::SIGTERM);
