@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod cpus;
 pub mod facility;
 pub mod failure;
 pub mod names;

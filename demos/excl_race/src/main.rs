@@ -17,7 +17,7 @@ mod slots;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use demo_kit::facility;
+use demo_kit::{cpus, facility};
 use demo_kit::{outln, Cli, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};
 use ipc_core::process::{self, Child};
@@ -64,8 +64,13 @@ enum Way {
 const DONE: usize = 0;
 const TASK: usize = 64; // kind * 2 + way, or STOP
 const READY: usize = 96;
+const CPUS: usize = 104; // a bit per CPU a worker attempted on
 const GATES: usize = 128;
 const GATE_STRIDE: usize = 64;
+// In each gate's stride, after its semaphore: when the worker's attempt of this
+// round began and ended (CLOCK_MONOTONIC ns).
+const ATTEMPT_START: usize = 32;
+const ATTEMPT_END: usize = 40;
 const SLOTS: usize = GATES + GATE_STRIDE * MAX_PROCS as usize;
 const MAP_LEN: usize = SLOTS + slots::STRIDE * MAX_PROCS as usize;
 const STOP: u64 = u64::MAX;
@@ -83,9 +88,32 @@ struct Race<'a> {
     task: &'a AtomicU64,
     /// Workers awake in this round: each starts only when all are.
     ready: &'a AtomicU64,
+    /// The CPUs the workers made their attempts on, a bit each.
+    cpus: &'a AtomicU64,
     procs: u64,
     gap: Duration,
     names: &'a [Name],
+}
+
+/// When a worker's attempt of this round began and ended (`CLOCK_MONOTONIC` ns).
+type Times<'a> = (&'a AtomicU64, &'a AtomicU64);
+
+/// Whether two attempts or more overlapped in time: sorted by start, one began
+/// before an earlier one ended.
+fn overlapped(times: &[Times<'_>]) -> bool {
+    let mut spans: Vec<(u64, u64)> = times
+        .iter()
+        .map(|(start, end)| (start.load(Ordering::SeqCst), end.load(Ordering::SeqCst)))
+        .collect();
+    spans.sort_unstable();
+    let mut ended = 0;
+    for (start, end) in spans {
+        if start < ended {
+            return true;
+        }
+        ended = ended.max(end);
+    }
+    false
 }
 
 /// One kind and way, over all rounds.
@@ -99,6 +127,8 @@ struct Tally {
     most: u64,
     /// Rounds where every worker held the same inode: one object made.
     one_object: u64,
+    /// Rounds in which two attempts or more overlapped in time.
+    overlapped: u64,
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
@@ -134,6 +164,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         .map(|i| Slot::at(&map, SLOTS + i * slots::STRIDE))
         .collect::<Result<Vec<_>, _>>()
         .perror("atomic")?;
+    let times = (0..procs as usize)
+        .map(|i| {
+            let at = GATES + i * GATE_STRIDE;
+            Ok((
+                map.atomic_u64(at + ATTEMPT_START)?,
+                map.atomic_u64(at + ATTEMPT_END)?,
+            ))
+        })
+        .collect::<ipc_core::Result<Vec<_>>>()
+        .perror("atomic")?;
     let names: Vec<Name> = ObjectKind::ALL
         .iter()
         .map(|&kind| facility::unique_name("excl_race", kind.label()))
@@ -141,6 +181,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let race = Race {
         task: map.atomic_u64(TASK).perror("atomic")?,
         ready: map.atomic_u64(READY).perror("atomic")?,
+        cpus: map.atomic_u64(CPUS).perror("atomic")?,
         procs,
         gap,
         names: &names,
@@ -152,8 +193,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     // its `link`, each worker blocks the termination signals for the length of
     // one attempt (see `signals`).
     let mut workers: Vec<Child> = Vec::new();
-    for (gate, slot) in gates.iter().zip(&slots) {
-        match process::fork((), |()| worker(gate, &done, &race, slot)).perror("fork") {
+    for ((gate, slot), times) in gates.iter().zip(&slots).zip(&times) {
+        match process::fork((), |()| worker(gate, &done, &race, slot, times)).perror("fork") {
             Ok((child, ())) => workers.push(child),
             Err(failure) => return Err(stop(&race, &gates, workers, failure)),
         }
@@ -168,7 +209,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
     }
 
-    let raced = race_all(&race, &gates, &done, &slots, rounds, &mut workers);
+    let raced = race_all(&race, &gates, &done, &slots, &times, rounds, &mut workers);
     let raced = match raced {
         Ok(report) => report,
         Err(failure) => return Err(stop(&race, &gates, workers, failure)),
@@ -195,23 +236,35 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let exact = sum(Way::Exclusive, |t| t.exact);
     let several = sum(Way::CheckThenCreate, |t| t.several);
     let one_object = sum(Way::CheckThenCreate, |t| t.one_object);
+    let overlapped_exclusive = sum(Way::Exclusive, |t| t.overlapped);
+    let overlapped_naive = sum(Way::CheckThenCreate, |t| t.overlapped);
     let naive = if several > 0 {
         format!(
             "check-then-create had several processes believing they created the object in \
              {several} of {total} rounds, while the kernel made one object in {one_object} of \
              {total}"
         )
+    } else if overlapped_naive == 0 {
+        format!(
+            "check-then-create had several believers in 0 of {total} rounds: could not show it \
+             here, because the workers' attempts never overlapped in time (each round's first \
+             attempt ended before its last began)"
+        )
     } else {
         format!(
             "check-then-create had several believers in 0 of {total} rounds: could not show it \
              here, because in every round the other workers' checks came after the first \
-             create (the workers did not overlap within the {} us gap)",
+             create (their attempts overlapped in {overlapped_naive} rounds, but not within \
+             the {} us gap)",
             gap.as_micros()
         )
     };
+    let on = cpus::phrase(race.cpus.load(Ordering::SeqCst));
     outln!(
         "verdict: O_CREAT|O_EXCL had exactly one creator in {exact} of {total} rounds; {naive} \
-         ({procs} processes)"
+         ({procs} processes, on {on}; their attempts overlapped in time in \
+         {overlapped_exclusive} of {total} O_CREAT|O_EXCL rounds and {overlapped_naive} of \
+         {total} check-then-create rounds)"
     )?;
     Ok(())
 }
@@ -222,6 +275,7 @@ fn race_all(
     gates: &[SharedSemaphore<'_>],
     done: &SharedSemaphore<'_>,
     slots: &[Slot<'_>],
+    times: &[Times<'_>],
     rounds: u64,
     workers: &mut [Child],
 ) -> Result<Vec<(Way, Tally)>, Failure> {
@@ -271,6 +325,9 @@ fn race_all(
                 inodes.dedup();
                 if inodes.len() == 1 {
                     tally.one_object += 1;
+                }
+                if overlapped(times) {
+                    tally.overlapped += 1;
                 }
                 match way {
                     Way::Exclusive if created == 1 && found == race.procs - 1 => tally.exact += 1,
@@ -354,6 +411,7 @@ fn worker(
     done: &SharedSemaphore<'_>,
     race: &Race<'_>,
     slot: &Slot<'_>,
+    times: &Times<'_>,
 ) -> i32 {
     let mode = Mode::from_bits_truncate(0o600);
     loop {
@@ -398,9 +456,15 @@ fn worker(
                 }
             }
         };
+        if let Some(cpu) = cpus::current().filter(|&cpu| cpu < 64) {
+            race.cpus.fetch_or(1 << cpu, Ordering::SeqCst);
+        }
+        let began = cpus::now_ns();
         // A termination signal waits until the attempt is over (and glibc's
         // temporary file for a semaphore is gone), then ends the worker.
         let (outcome, inode) = ipc_core::termination::deferred(attempt);
+        times.0.store(began, Ordering::SeqCst);
+        times.1.store(cpus::now_ns(), Ordering::SeqCst);
         slot.put(outcome, inode);
         if done.post().is_err() {
             return 1;

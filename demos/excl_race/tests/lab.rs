@@ -44,6 +44,25 @@ fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
         "however many believed it, the kernel made one object per round: {}",
         lab.verdict
     );
+    // The conditions it ran under: the CPUs, and in how many rounds the attempts
+    // overlapped in time. Several believers in a round means one's check came
+    // before another's create: their attempts overlapped.
+    let (_, conditions) = lab
+        .verdict
+        .split_once("6 processes, on CPU")
+        .unwrap_or_else(|| panic!("no CPUs in the verdict: {}", lab.verdict));
+    let (_, overlaps) = conditions
+        .split_once("overlapped in time in ")
+        .unwrap_or_else(|| panic!("no overlap in the verdict: {}", lab.verdict));
+    let o = numbers(overlaps);
+    let (exclusive_overlapped, naive_overlapped) = (o[0], o[2]);
+    assert_eq!((o[1], o[3]), (total, total), "{}", lab.verdict);
+    assert!(exclusive_overlapped <= total, "{}", lab.verdict);
+    assert!(
+        naive_overlapped >= several,
+        "a round with several believers had overlapping attempts: {}",
+        lab.verdict
+    );
     for kind in ["shared memory", "semaphore", "message queue"] {
         let line = format!(
             "O_CREAT|O_EXCL    {kind:<14} rounds with 1 creator and 5 EEXIST: 60/60; one inode \
@@ -57,7 +76,11 @@ fn exclusive_create_has_one_winner_and_check_then_create_does_not() {
 fn sixteen_workers_run_and_seventeen_are_refused() {
     let _serial = LAB.lock();
     let lab = LAB.run(&["--procs", "16", "--rounds", "3"]);
-    assert!(lab.verdict.ends_with("(16 processes)"), "{}", lab.verdict);
+    assert!(
+        lab.verdict.contains("(16 processes, on CPU"),
+        "{}",
+        lab.verdict
+    );
     let out = Process::start(BIN, &["--procs", "17"], Io::Captured, PATIENCE).output();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);

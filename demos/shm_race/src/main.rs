@@ -15,11 +15,10 @@
 //! by another since its own last store. Without synchronisation the verdict is
 //! either the lost updates or why none could be shown here.
 
-mod cpus;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use demo_kit::cpus;
 use demo_kit::facility::unique_name;
 use demo_kit::{outln, Failure, Perror, Usage};
 use ipc_core::cleanup::{self, Strategy};

@@ -1,5 +1,6 @@
 //! The CPUs a process may run on, the one it runs on now, and the monotonic clock
-//! read the same way in every process (so workers' times can be compared).
+//! read the same way in every process (so workers' times can be compared): what a
+//! racing lab needs to state the conditions its verdict ran under.
 
 use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
 use nix::time::{clock_gettime, ClockId};
