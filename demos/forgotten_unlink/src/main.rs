@@ -136,24 +136,32 @@ fn run() -> Result<(), Failure> {
 
     let (mut survived, mut eexist, mut recovered) = (0, 0, 0);
     for (&kind, name) in ObjectKind::ALL.iter().zip(&names) {
-        let alive = facility::open(kind, name, Creation::OpenExisting, mode).is_ok();
-        survived += usize::from(alive);
+        let alive = facility::open(kind, name, Creation::OpenExisting, mode);
+        survived += usize::from(alive.is_ok());
         let again = facility::open(kind, name, Creation::CreateExclusive, mode);
         let refused = again.as_ref().is_err_and(|e| e.errno() == Errno::EEXIST);
         eexist += usize::from(refused);
         // The recovery the document recommends: unlink the stale object, retry.
-        let retried = facility::unlink(kind, name).is_ok()
-            && facility::open(kind, name, Creation::CreateExclusive, mode).is_ok();
-        recovered += usize::from(retried);
+        let retried = facility::unlink(kind, name)
+            .and_then(|()| facility::open(kind, name, Creation::CreateExclusive, mode));
+        recovered += usize::from(retried.is_ok());
+        // A failed call is shown with its name and errno, never just "failed".
+        let failed = |e: &ipc_core::Error| format!("{} {:?}", e.call(), e.errno());
         outln!(
             "  {:<14} {name}: still there: {}; O_EXCL create: {}; unlink and retry: {}",
             kind.noun(),
-            yes(alive),
+            match &alive {
+                Ok(_) => "yes".to_owned(),
+                Err(e) => format!("no ({})", failed(e)),
+            },
             match &again {
                 Ok(_) => "succeeded?!".to_owned(),
                 Err(e) => format!("{:?}", e.errno()),
             },
-            if retried { "created" } else { "failed" }
+            match &retried {
+                Ok(_) => "created".to_owned(),
+                Err(e) => format!("failed ({})", failed(e)),
+            }
         )?;
         cleanup::unlink(kind, name).perror("unlink")?;
     }
@@ -169,12 +177,4 @@ fn run() -> Result<(), Failure> {
          {left} left at the end"
     )?;
     Ok(())
-}
-
-fn yes(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
 }
