@@ -1,6 +1,7 @@
 //! One lab under test: its `verdict:` line, its cleanup when interrupted, and its
 //! clean failure when stdout cannot be written.
 
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use ipc_core::ObjectKind;
@@ -85,6 +86,28 @@ impl<'a> Lab<'a> {
             "{signal}: {status:?}"
         );
         self.assert_left_nothing(process.pid());
+    }
+
+    /// Starts it with `args`, lets it run for `after`, kills its first child (a
+    /// worker) with SIGKILL, and waits for it to end. Returns the worker's pid, how
+    /// the lab ended and its stderr; asserts nothing was left behind (see
+    /// [`assert_left_nothing`](Self::assert_left_nothing)).
+    pub fn kill_a_worker(&self, args: &[&str], after: Duration) -> (i32, ExitStatus, String) {
+        let mut process = Process::start(self.bin, args, Io::Captured, PATIENCE);
+        let pid = process.pid();
+        std::thread::sleep(after);
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let worker: i32 = children
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("{} has no worker after {after:?}", self.name));
+        nix::sys::signal::kill(Pid::from_raw(worker), Signal::SIGKILL).expect("kill the worker");
+        let status = process.wait();
+        let stderr = String::from_utf8_lossy(&process.stderr()).into_owned();
+        self.assert_left_nothing(pid);
+        (worker, status, stderr)
     }
 
     /// Runs it with `args`, stdin empty, first with stdout at `/dev/full`, then

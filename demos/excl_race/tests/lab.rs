@@ -174,25 +174,10 @@ fn an_unwritable_stdout_is_a_clean_failure() {
 #[test]
 fn a_worker_killed_mid_run_is_a_clear_failure_not_a_hang() {
     let _serial = LAB.lock();
-    let mut process = Process::start(
-        BIN,
+    let (worker, status, stderr) = LAB.kill_a_worker(
         &["--procs", "3", "--rounds", "100000000"],
-        Io::Captured,
-        PATIENCE,
+        Duration::from_millis(500),
     );
-    let pid = process.pid();
-    std::thread::sleep(Duration::from_millis(500));
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .expect("the lab's children");
-    let worker: i32 = children
-        .split_whitespace()
-        .next()
-        .and_then(|w| w.parse().ok())
-        .expect("a worker");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker), Signal::SIGKILL)
-        .expect("kill the worker");
-    let status = process.wait();
-    let stderr = String::from_utf8_lossy(&process.stderr()).into_owned();
     assert_eq!(status.code(), Some(1), "{status:?}: {stderr}");
     assert!(
         stderr.contains("excl_race: sem_timedwait: Connection timed out: ")
@@ -200,5 +185,4 @@ fn a_worker_killed_mid_run_is_a_clear_failure_not_a_hang() {
             && stderr.contains(&format!("{worker}: Signaled(SIGKILL)")),
         "{stderr}"
     );
-    LAB.assert_left_nothing(pid);
 }

@@ -156,24 +156,11 @@ fn workers_that_never_interleaved_are_not_said_to_take_turns() {
 #[test]
 fn a_worker_killed_mid_race_is_a_clear_failure_not_a_hang() {
     let _cores = LAB.lock();
-    let mut process = Process::start(BIN, &["--increments", "100000000"], Io::Captured, PATIENCE);
-    let pid = process.pid();
-    std::thread::sleep(Duration::from_millis(300));
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .expect("the lab's children");
-    let worker: i32 = children
-        .split_whitespace()
-        .next()
-        .and_then(|w| w.parse().ok())
-        .expect("a worker");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker), Signal::SIGKILL)
-        .expect("kill the worker");
-    let status = process.wait();
-    let stderr = String::from_utf8_lossy(&process.stderr()).into_owned();
+    let (worker, status, stderr) =
+        LAB.kill_a_worker(&["--increments", "100000000"], Duration::from_millis(300));
     assert_eq!(status.code(), Some(1), "{status:?}: {stderr}");
     assert!(
         stderr.contains(&format!("(pid {worker}) was killed by SIGKILL")),
         "{stderr}"
     );
-    LAB.assert_left_nothing(pid);
 }
