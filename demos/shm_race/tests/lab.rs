@@ -126,16 +126,20 @@ fn a_total_past_the_counter_is_refused_before_anything_is_made() {
 }
 
 /// With one increment each the workers cannot take turns: the increments change
-/// hands at most once between two of them, and the verdict says nothing could be
-/// shown and that they never took turns (the first increment of all was counted as
-/// a turn, so two workers one after the other "took turns 2 times").
+/// hands at most once between two of them, and the verdict never says they took
+/// turns twice (the first increment of all was counted as a turn, so two workers one
+/// after the other "took turns 2 times"). The two single unsynchronised increments
+/// may still collide (both load 0, both store 1: about 1 run in 10 here), and then
+/// the verdict reports that one lost increment; otherwise it says nothing could be
+/// shown.
 #[test]
 fn workers_that_never_interleaved_are_not_said_to_take_turns() {
     let _cores = LAB.lock();
     let lab = LAB.run(&["--procs", "2", "--increments", "1"]);
     for variant in ["none", "named semaphore", "pshared mutex", "atomic"] {
         let (lost, turns) = row(&lab.stdout, variant);
-        assert_eq!(lost, 0, "{}", lab.stdout);
+        let most_lost = if variant == "none" { 1 } else { 0 };
+        assert!(lost <= most_lost, "{variant}: lost {lost}:\n{}", lab.stdout);
         assert!(
             turns <= 1,
             "{variant}: {turns} turns from 2 increments:\n{}",
@@ -143,10 +147,13 @@ fn workers_that_never_interleaved_are_not_said_to_take_turns() {
         );
     }
     let v = &lab.verdict;
-    assert!(
-        v.contains("lost 0 of 2 increments: could not show it here, because"),
-        "{v}"
-    );
+    let (unsynchronised_lost, _) = row(&lab.stdout, "none");
+    let said = if unsynchronised_lost == 0 {
+        "lost 0 of 2 increments: could not show it here, because"
+    } else {
+        "lost 1 of 2 increments ("
+    };
+    assert!(v.contains(said), "{v}");
     assert!(!v.contains("took turns 2 times"), "{v}");
 }
 
